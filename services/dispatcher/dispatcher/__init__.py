@@ -1,0 +1,1 @@
+"""The dispatcher service: sends every SMS to the school's operator."""

@@ -1,0 +1,1 @@
+"""The events service: absences, SMS actions and the SMS queue."""

@@ -1,0 +1,1 @@
+"""The reporting service: the SMS follow-up lists and the synthesis."""

@@ -1,0 +1,1 @@
+"""The status-poller service: follows the delivery state of every SMS."""

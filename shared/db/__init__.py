@@ -1,0 +1,1 @@
+"""PostgreSQL plumbing of the services: pools, migrations, outbox, inbox, attempt counters."""

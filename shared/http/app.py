@@ -1,0 +1,46 @@
+"""The FastAPI application shell shared by the services, and the process entry point."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+
+from shared.http.probes import probes_router
+from shared.logging import configure_logging
+from shared.runtime import ServiceRuntime
+from shared.settings import ServiceSettings
+
+
+def service_app(
+    runtime: ServiceRuntime, *, title: str, routers: Sequence[APIRouter] = ()
+) -> FastAPI:
+    """An app whose lifespan runs `runtime` and that serves the probes plus `routers`."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan() as resources:
+            app.state.resources = resources
+            yield
+
+    app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+    app.include_router(probes_router(runtime.readiness_checks, runtime.registry))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run the app until SIGINT/SIGTERM, with the project's JSON logging."""
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )

@@ -1,0 +1,1 @@
+"""Kafka plumbing of the services: producer, broker factory, batch consumers, dead letters."""

@@ -1,0 +1,137 @@
+"""Session-wide real infrastructure: one Kafka broker and one PostgreSQL server per test session.
+
+Tests isolate themselves inside it: each gets its own schema and its own topic/group prefix.
+`SMS_TEST_INFRA` chooses the backend: `local` (the project's runner: Kafka from Maven Central
+jars, Debian's PostgreSQL), `testcontainers` (needs a Docker engine), or `auto` (testcontainers
+when a Docker engine answers, else local). `SMS_TEST_KAFKA_BOOTSTRAP` and
+`SMS_TEST_DATABASE_ADMIN_DSN` point the tests at servers that already run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import pytest
+
+from localinfra.docker_probe import docker_engine_available
+from localinfra.stack import LocalInfra
+from localinfra.topics import create_topics
+from shared.contracts.topics import Subscription, all_topic_specs
+from shared.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+@dataclass(frozen=True)
+class TestInfra:
+    kafka_bootstrap: str
+    owner_dsn: str
+    app_dsn: str
+    admin_dsn: str
+    stack: LocalInfra
+
+
+def _containers() -> tuple[str, str]:
+    from support.containers import start_containers
+
+    return start_containers()
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestInfra]:
+    choice = os.environ.get("SMS_TEST_INFRA", "auto")
+    kafka = os.environ.get("SMS_TEST_KAFKA_BOOTSTRAP")
+    admin = os.environ.get("SMS_TEST_DATABASE_ADMIN_DSN")
+    if choice == "testcontainers" or (choice == "auto" and not (kafka and admin) and docker_engine_available()):
+        kafka, admin = _containers()
+    stack = LocalInfra(
+        tmp_path_factory.mktemp("infra"),
+        kafka_bootstrap=kafka,
+        database_admin_dsn=admin,
+        fast_unsafe=True,
+    )
+    stack.start()
+    try:
+        owner_dsn, app_dsn = stack.provision_database(
+            "sms_test",
+            owner=("sms_test_owner", secrets.token_urlsafe(16)),
+            app=("sms_test_app", secrets.token_urlsafe(16)),
+        )
+        yield TestInfra(stack.kafka_bootstrap_servers, owner_dsn, app_dsn, stack.admin_dsn, stack)
+    finally:
+        stack.stop()
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """One test's private corner of the shared infrastructure."""
+
+    schema: str
+    prefix: str
+    infra: TestInfra
+
+    def settings(self, cls: type[S], **overrides: Any) -> S:
+        values: dict[str, Any] = {
+            "profile": "test",
+            "kafka_bootstrap_servers": self.infra.kafka_bootstrap,
+            "topic_prefix": self.prefix,
+            "database_dsn": self.infra.app_dsn,
+            "database_owner_dsn": self.infra.owner_dsn,
+            "db_schema": self.schema,
+            "db_app_role": "sms_test_app",
+            "db_pool_min": 1,
+            "db_pool_max": 5,
+            "consumer_retry_backoff_s": 0.2,
+            "consumer_batch_timeout_ms": 50,
+            "outbox_poll_interval_s": 0.05,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    def env(self, **overrides: Any) -> dict[str, str]:
+        """The same settings as environment values, for a service started as a process."""
+        settings = self.settings(ServiceSettings, **overrides)
+        data = settings.model_dump(mode="json", exclude={"service_name", "http_port"})
+        data["database_dsn"] = self.infra.app_dsn
+        data["database_owner_dsn"] = self.infra.owner_dsn
+        data["data_encryption_keys"] = settings.data_encryption_keys.get_secret_value()
+        return {key: str(value) for key, value in data.items()}
+
+
+@pytest.fixture
+async def isolation(infra: TestInfra) -> AsyncIterator[Isolation]:
+    token = uuid.uuid4().hex[:10]
+    yield Isolation(schema=f"t_{token}", prefix=f"t{token}.", infra=infra)
+
+
+@pytest.fixture
+def topics(isolation: Isolation) -> Callable[..., Any]:
+    """Create the platform's topics (and extra consumer groups' dead-letter topics) for a test."""
+
+    async def create(*extra: Subscription) -> None:
+        await create_topics(isolation.infra.kafka_bootstrap, all_topic_specs(extra), isolation.prefix)
+
+    return create
+
+
+@pytest.fixture
+async def owner_conn(infra: TestInfra) -> AsyncIterator[asyncpg.Connection[Any]]:
+    conn = await asyncpg.connect(infra.owner_dsn)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def logs_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "logs"
+    path.mkdir()
+    return path
