@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from shared.db.types import Connection
 
 
 def create_registry() -> CollectorRegistry:
@@ -96,7 +95,7 @@ class OutboxMetrics:
     def publish_failed(self) -> None:
         self._failures.labels(self._service).inc()
 
-    async def observe_pending(self, conn: asyncpg.Connection[Any]) -> None:
+    async def observe_pending(self, conn: Connection) -> None:
         row = await conn.fetchrow(
             "SELECT count(*) AS pending,"
             " coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest"

@@ -49,7 +49,9 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestInfra]:
     choice = os.environ.get("SMS_TEST_INFRA", "auto")
     kafka = os.environ.get("SMS_TEST_KAFKA_BOOTSTRAP")
     admin = os.environ.get("SMS_TEST_DATABASE_ADMIN_DSN")
-    if choice == "testcontainers" or (choice == "auto" and not (kafka and admin) and docker_engine_available()):
+    if choice == "testcontainers" or (
+        choice == "auto" and not (kafka and admin) and docker_engine_available()
+    ):
         kafka, admin = _containers()
     stack = LocalInfra(
         tmp_path_factory.mktemp("infra"),
@@ -106,9 +108,9 @@ class Isolation:
 
 
 @pytest.fixture
-async def isolation(infra: TestInfra) -> AsyncIterator[Isolation]:
+def isolation(infra: TestInfra) -> Isolation:
     token = uuid.uuid4().hex[:10]
-    yield Isolation(schema=f"t_{token}", prefix=f"t{token}.", infra=infra)
+    return Isolation(schema=f"t_{token}", prefix=f"t{token}.", infra=infra)
 
 
 @pytest.fixture
@@ -116,7 +118,9 @@ def topics(isolation: Isolation) -> Callable[..., Any]:
     """Create the platform's topics (and extra consumer groups' dead-letter topics) for a test."""
 
     async def create(*extra: Subscription) -> None:
-        await create_topics(isolation.infra.kafka_bootstrap, all_topic_specs(extra), isolation.prefix)
+        await create_topics(
+            isolation.infra.kafka_bootstrap, all_topic_specs(extra), isolation.prefix
+        )
 
     return create
 

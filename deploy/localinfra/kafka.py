@@ -68,6 +68,15 @@ def _require(tool: str) -> str:
     return path
 
 
+def _fetched(marker: Path, digest: str, lib: Path) -> bool:
+    # The marker alone is not enough: someone may have deleted the lib folder by hand.
+    return (
+        marker.is_file()
+        and marker.read_text().strip() == digest
+        and any(lib.glob("kafka_2.13-*.jar"))
+    )
+
+
 def ensure_kafka_jars(repo_root: Path | None = None) -> Path:
     """Copy the broker's jars into `<repo_root>/.local/kafka/<version>/lib`; return that folder.
 
@@ -81,12 +90,12 @@ def ensure_kafka_jars(repo_root: Path | None = None) -> Path:
     lib = home / "lib"
     marker = home / _MARKER
     digest = hashlib.sha256(pom.read_bytes()).hexdigest()
-    if marker.is_file() and marker.read_text().strip() == digest:
+    if _fetched(marker, digest, lib):
         return lib
     home.mkdir(parents=True, exist_ok=True)
     with (home / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.is_file() and marker.read_text().strip() == digest:
+        if _fetched(marker, digest, lib):
             return lib
         mvn = _require("mvn")
         _require("java")

@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 from urllib.parse import quote
 
 import asyncpg
@@ -321,7 +322,9 @@ class PostgresServer:
                 )
             time.sleep(0.1)
 
-    def stop(self, mode: str = "fast", timeout: float = 60) -> None:
+    def stop(
+        self, mode: Literal["smart", "fast", "immediate"] = "fast", timeout: float = 60
+    ) -> None:
         """Shut down (`smart`, `fast` or `immediate`, as pg_ctl); SIGKILL after `timeout`."""
         if self._proc is None:
             return

@@ -41,9 +41,9 @@ def _admin(bootstrap_servers: str, request_timeout_ms: int = 10_000) -> AIOKafka
     )
 
 
-# The `timeout` parameters below (ASYNC109) are part of the API: each bounds several awaits and a
+# The `timeout` parameters below are part of the API: each bounds several awaits and a
 # polling loop, which a caller's asyncio.timeout() would cut at an arbitrary point.
-async def list_topics(bootstrap_servers: str, timeout: float = 10) -> list[str]:  # noqa: ASYNC109
+async def list_topics(bootstrap_servers: str, timeout: float = 10) -> list[str]:
     """Names of the topics on the cluster (a metadata round trip: also a readiness probe)."""
     admin = _admin(bootstrap_servers, request_timeout_ms=int(timeout * 1000))
     try:
@@ -68,7 +68,7 @@ async def create_topics(
     specs: Iterable[TopicSpec],
     prefix: str = "",
     replication_factor: int = 1,
-    timeout: float = 30,  # noqa: ASYNC109
+    timeout: float = 30,
 ) -> list[str]:
     """Create the topics of `specs` (names prefixed with `prefix`), idempotently.
 
@@ -155,7 +155,7 @@ async def _wait_for_metadata(
 async def describe_topic_config(
     bootstrap_servers: str,
     topic: str,
-    timeout: float = 10,  # noqa: ASYNC109
+    timeout: float = 10,
 ) -> dict[str, str | None]:
     """All configs of `topic` as the broker reports them (explicit and default values)."""
     admin = _admin(bootstrap_servers, request_timeout_ms=int(timeout * 1000))

@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.db.types import Connection
+
 
 async def record_failure(
     pool: asyncpg.Pool[Any], consumer_group: str, message_ref: str, error_summary: str
@@ -57,9 +59,7 @@ async def dead_lettered(
     return {row["message_ref"] for row in rows}
 
 
-async def clear(
-    conn: asyncpg.Connection[Any], consumer_group: str, message_refs: list[str]
-) -> None:
+async def clear(conn: Connection, consumer_group: str, message_refs: list[str]) -> None:
     """Forget the counters of messages that were finally processed."""
     if message_refs:
         await conn.execute(

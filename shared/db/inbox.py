@@ -12,10 +12,10 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.db.types import Connection
 
-async def claim(
-    conn: asyncpg.Connection[Any], consumer_group: str, message_ids: Iterable[UUID]
-) -> set[UUID]:
+
+async def claim(conn: Connection, consumer_group: str, message_ids: Iterable[UUID]) -> set[UUID]:
     """Record the ids as processed by `consumer_group`; returns those not seen before."""
     ids = list(dict.fromkeys(message_ids))
     if not ids:

@@ -21,6 +21,7 @@ import asyncpg
 
 from shared.contracts import Envelope, encode
 from shared.contracts.topics import TopicNaming
+from shared.db.types import Connection
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class RecordProducer(Protocol):
         """Publish every record and return once the broker acknowledged all of them."""
 
 
-async def enqueue(conn: asyncpg.Connection[Any], messages: Sequence[Envelope]) -> None:
+async def enqueue(conn: Connection, messages: Sequence[Envelope]) -> None:
     """Write messages to the outbox in the caller's transaction (one statement for the batch)."""
     if not messages:
         return
@@ -115,7 +116,7 @@ class OutboxRelay:
                 )
                 await asyncio.sleep(self._retry_backoff)
 
-    async def _lead(self, conn: asyncpg.Connection[Any]) -> None:
+    async def _lead(self, conn: Connection) -> None:
         while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", self._lock_name):
             self.is_leader = False
             await asyncio.sleep(max(self._poll_interval, 1.0))
@@ -143,7 +144,7 @@ class OutboxRelay:
             await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
         self._wakeup.clear()
 
-    async def _publish_batch(self, conn: asyncpg.Connection[Any]) -> int:
+    async def _publish_batch(self, conn: Connection) -> int:
         rows = await conn.fetch(
             "SELECT id, topic, message_key, payload, headers FROM outbox"
             " WHERE published_at IS NULL ORDER BY id LIMIT $1",
@@ -181,7 +182,7 @@ class OutboxRelay:
             self._metrics.published(len(ids))
         return len(ids)
 
-    async def _purge(self, conn: asyncpg.Connection[Any]) -> None:
+    async def _purge(self, conn: Connection) -> None:
         await conn.execute(
             "DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1)",
             self._retention_hours,
@@ -193,4 +194,4 @@ class OutboxMetricsPort(Protocol):
 
     def publish_failed(self) -> None: ...
 
-    async def observe_pending(self, conn: asyncpg.Connection[Any]) -> None: ...
+    async def observe_pending(self, conn: Connection) -> None: ...

@@ -7,8 +7,10 @@ from typing import Any
 
 import asyncpg
 
+from shared.db.types import Connection
 
-async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
+
+async def _init_connection(conn: Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
@@ -34,6 +36,6 @@ async def create_pool(
     return pool
 
 
-async def set_tenant_scope(conn: asyncpg.Connection[Any], uais: set[str] | frozenset[str]) -> None:
+async def set_tenant_scope(conn: Connection, uais: set[str] | frozenset[str]) -> None:
     """Declare the schools the current transaction works for (read by row-level security)."""
     await conn.execute("SELECT set_config('app.tenant_uais', $1, true)", ",".join(sorted(uais)))

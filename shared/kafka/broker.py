@@ -69,4 +69,4 @@ def attach_batch_consumer(
     async def consume(message: KafkaMessage) -> None:
         records = message.raw_message
         assert isinstance(records, tuple)
-        await consumer.process(records, message.consumer)  # type: ignore[arg-type]
+        await consumer.process(records, message.consumer)

@@ -27,13 +27,14 @@ from shared.contracts import ContractError, Envelope, decode
 from shared.contracts.topics import TopicNaming
 from shared.db import attempts, inbox
 from shared.db.pool import set_tenant_scope
+from shared.db.types import Connection
 from shared.kafka.dead_letters import DeadLetterPublisher
 from shared.kafka.errors import is_transient, summarize_error
 from shared.metrics import ConsumerMetrics
 
 log = logging.getLogger(__name__)
 
-BatchHandler = Callable[["asyncpg.Connection[Any]", Sequence[Any]], Awaitable[None]]
+BatchHandler = Callable[["Connection", Sequence[Any]], Awaitable[None]]
 
 
 class ConsumerOps(Protocol):

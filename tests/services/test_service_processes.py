@@ -3,6 +3,8 @@ and metrics, stops cleanly on SIGTERM and comes back after a SIGKILL."""
 
 from __future__ import annotations
 
+import signal
+
 import httpx
 import pytest
 from support.processes import service_process
@@ -12,7 +14,9 @@ SERVICES = ["events", "dispatcher", "status-poller", "reporting"]
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-async def test_every_service_becomes_ready_and_stops_cleanly_on_sigterm(isolation, topics, logs_dir) -> None:  # type: ignore[no-untyped-def]
+async def test_every_service_becomes_ready_and_stops_cleanly_on_sigterm(
+    isolation, topics, logs_dir
+) -> None:
     await topics()
     processes = [
         service_process(
@@ -37,12 +41,16 @@ async def test_every_service_becomes_ready_and_stops_cleanly_on_sigterm(isolatio
                 assert "sms_outbox_published_total" in metrics
     finally:
         codes = [process.terminate() for process in processes]
-    assert codes == [0, 0, 0, 0], [p.log_tail() for p in processes]
+    # uvicorn re-raises SIGTERM once its graceful shutdown is over, so the exit status says
+    # "terminated by SIGTERM" (-15) rather than 0; a hung or crashed shutdown shows otherwise.
+    assert set(codes) <= {0, -signal.SIGTERM}, codes
+    for process in processes:
+        assert "Application shutdown complete" in process.log_path.read_text(), process.log_tail()
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-async def test_a_killed_service_restarts_and_is_ready_again(isolation, topics, logs_dir) -> None:  # type: ignore[no-untyped-def]
+async def test_a_killed_service_restarts_and_is_ready_again(isolation, topics, logs_dir) -> None:
     await topics()
     process = service_process("dispatcher", isolation.env(), log_dir=logs_dir)
     process.start()

@@ -28,7 +28,7 @@ def status_message(**changes: Any) -> SmsStatusV1:
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-async def test_poison_message_is_dead_lettered_after_its_attempts_even_across_a_restart(  # type: ignore[no-untyped-def]
+async def test_poison_message_is_dead_lettered_after_its_attempts_even_across_a_restart(
     infra, isolation, topics
 ) -> None:
     await topics(LEDGER_SUBSCRIPTION)
@@ -108,7 +108,7 @@ async def test_poison_message_is_dead_lettered_after_its_attempts_even_across_a_
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
-async def test_unparseable_message_is_dead_lettered_by_its_offset(infra, isolation, topics) -> None:  # type: ignore[no-untyped-def]
+async def test_unparseable_message_is_dead_lettered_by_its_offset(infra, isolation, topics) -> None:
     await topics(LEDGER_SUBSCRIPTION)
     settings = isolation.settings(
         ServiceSettings, consumer_max_attempts=2, consumer_retry_backoff_s=0.2

@@ -37,7 +37,7 @@ async def pending(pool: asyncpg.Pool[Any]) -> int:
 
 
 @pytest.fixture
-async def ledger(isolation, topics):  # type: ignore[no-untyped-def]
+async def ledger(isolation, topics):
     await topics(LEDGER_SUBSCRIPTION)
     settings = isolation.settings(ServiceSettings, consumer_max_attempts=3)
     runtime = ledger_runtime(settings, consume=False)
@@ -51,8 +51,8 @@ async def ledger(isolation, topics):  # type: ignore[no-untyped-def]
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-async def test_outbox_row_is_published_once_the_broker_is_back(infra, isolation, ledger) -> None:  # type: ignore[no-untyped-def]
-    settings, pool = ledger
+async def test_outbox_row_is_published_once_the_broker_is_back(infra, isolation, ledger) -> None:
+    _settings, pool = ledger
     kafka = infra.stack.kafka
     if kafka is None:
         pytest.skip("the broker is not ours to stop")
@@ -92,7 +92,7 @@ async def test_outbox_row_is_published_once_the_broker_is_back(infra, isolation,
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-async def test_relay_killed_before_marking_duplicates_and_the_inbox_absorbs_them(  # type: ignore[no-untyped-def]
+async def test_relay_killed_before_marking_duplicates_and_the_inbox_absorbs_them(
     infra, isolation, ledger, tmp_path, logs_dir
 ) -> None:
     settings, pool = ledger

@@ -15,7 +15,7 @@ from shared.kafka.producer import KafkaRecordProducer
 
 
 @pytest.mark.timeout(60)
-async def test_idempotent_producer_gets_a_producer_id_and_delivers_each_record_once(  # type: ignore[no-untyped-def]
+async def test_idempotent_producer_gets_a_producer_id_and_delivers_each_record_once(
     infra, isolation, topics
 ) -> None:
     await topics()
@@ -27,9 +27,9 @@ async def test_idempotent_producer_gets_a_producer_id_and_delivers_each_record_o
     ]
     try:
         await producer.send_batch(records)
-        client = producer._producer  # noqa: SLF001 - the broker's answer to InitProducerId
+        client = producer._producer
         assert client is not None
-        assert client._txn_manager is not None and client._txn_manager.producer_id >= 0  # noqa: SLF001
+        assert client._txn_manager is not None and client._txn_manager.producer_id >= 0
     finally:
         await producer.stop()
     received = sorted(r.value for r in await read_all(infra.kafka_bootstrap, topic))
@@ -42,7 +42,7 @@ def write(folder: Path, name: str, sql: str) -> None:
 
 
 @pytest.mark.timeout(60)
-async def test_concurrent_migrations_apply_each_file_once(infra, isolation, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_concurrent_migrations_apply_each_file_once(infra, isolation, tmp_path) -> None:
     folder = tmp_path / "m"
     write(folder, "0001_things.sql", "CREATE TABLE things (id int PRIMARY KEY);")
     write(folder, "0002_more.sql", "INSERT INTO things VALUES (1);")
@@ -61,7 +61,7 @@ async def test_concurrent_migrations_apply_each_file_once(infra, isolation, tmp_
 
 
 @pytest.mark.timeout(60)
-async def test_a_changed_applied_migration_is_refused(infra, isolation, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_changed_applied_migration_is_refused(infra, isolation, tmp_path) -> None:
     folder = tmp_path / "m"
     write(folder, "0001_things.sql", "CREATE TABLE things (id int);")
     await migrate(infra.owner_dsn, isolation.schema, [("svc", folder)])
@@ -73,7 +73,7 @@ async def test_a_changed_applied_migration_is_refused(infra, isolation, tmp_path
 @pytest.mark.timeout(60)
 async def test_the_app_role_reads_and_writes_but_cannot_change_the_schema(
     infra, isolation, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     folder = tmp_path / "m"
     write(folder, "0001_things.sql", "CREATE TABLE things (id int);")
     await migrate(infra.owner_dsn, isolation.schema, [("svc", folder)], app_role="sms_test_app")

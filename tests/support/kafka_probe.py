@@ -9,6 +9,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 
 async def read_all(bootstrap: str, topic: str, *, settle: float = 1.0) -> list[Any]:
@@ -18,7 +19,7 @@ async def read_all(bootstrap: str, topic: str, *, settle: float = 1.0) -> list[A
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - fresh topic
+            await consumer._client.force_metadata_update()
             partitions = [
                 TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
             ]
@@ -28,7 +29,8 @@ async def read_all(bootstrap: str, topic: str, *, settle: float = 1.0) -> list[A
         records: list[Any] = []
         deadline = time.monotonic() + 30 + settle
         while time.monotonic() < deadline:
-            if all(await consumer.position(tp) >= end[tp] for tp in partitions):
+            positions = [await consumer.position(tp) for tp in partitions]
+            if all(pos >= end[tp] for pos, tp in zip(positions, partitions, strict=True)):
                 break
             batch = await consumer.getmany(timeout_ms=200)
             for recs in batch.values():
@@ -38,6 +40,11 @@ async def read_all(bootstrap: str, topic: str, *, settle: float = 1.0) -> list[A
         await consumer.stop()
 
 
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    cluster = await consumer._client.fetch_all_metadata()  # no public call refreshes it
+    return [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+
+
 async def group_caught_up(bootstrap: str, group: str, topics: list[str]) -> bool:
     """True when the group's committed offsets reached the end of every partition of `topics`."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -45,12 +52,13 @@ async def group_caught_up(bootstrap: str, group: str, topics: list[str]) -> bool
     await admin.start()
     await consumer.start()
     try:
-        committed = await admin.list_consumer_group_offsets(group)
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in consumer.partitions_for_topic(topic) or ()
-        ]
+        try:
+            committed = await admin.list_consumer_group_offsets(group)
+        except KafkaError:  # the group coordinator is still loading: not caught up yet
+            return False
+        partitions = [tp for topic in topics for tp in await _partitions(consumer, topic)]
+        if not partitions:
+            return False
         end = await consumer.end_offsets(partitions)
         return all(
             (committed.get(tp).offset if committed.get(tp) else 0) >= offset

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import asyncpg
 
 from shared.contracts import SmsStatusV1
 from shared.contracts.topics import SMS_STATUS, Subscription
+from shared.db.types import Connection
 from shared.kafka.consumer import BatchHandler
 from shared.runtime import Resources, ServiceRuntime
 from shared.settings import ServiceSettings
@@ -27,7 +25,7 @@ class PoisonError(ValueError):
     safe_summary = "the ledger refuses this message"
 
 
-async def record_effects(conn: asyncpg.Connection[Any], messages: Sequence[SmsStatusV1]) -> None:
+async def record_effects(conn: Connection, messages: Sequence[SmsStatusV1]) -> None:
     if any(m.operator_code == "POISON" for m in messages):
         raise PoisonError("poison")
     await conn.executemany(
@@ -37,7 +35,7 @@ async def record_effects(conn: asyncpg.Connection[Any], messages: Sequence[SmsSt
 
 
 def ledger_handlers(_resources: Resources) -> Mapping[str, BatchHandler]:
-    return {SMS_STATUS: record_effects}  # type: ignore[dict-item]
+    return {SMS_STATUS: record_effects}
 
 
 def ledger_runtime(settings: ServiceSettings, *, consume: bool = True) -> ServiceRuntime:

@@ -1,4 +1,4 @@
-"""Run a service (or any program) as a real OS process: start, wait until ready, stop, kill, restart.
+"""Run a service (or any program) as a real OS process: start, wait until ready, stop, restart.
 
 Fault tests use it to SIGKILL a service mid-flight and restart it against the same Kafka and
 PostgreSQL, the way an orchestrator would.
@@ -58,7 +58,7 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         env = {**os.environ, **self.env}
-        self.process = subprocess.Popen(  # noqa: S603 - argv is built by the tests themselves
+        self.process = subprocess.Popen(
             self.argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         log.close()

@@ -1,7 +1,8 @@
 """A process that runs one service's outbox relay, optionally freezing right after the broker
 acknowledged a batch and before the rows are marked: the moment a SIGKILL makes duplicates.
 
-    RELAY_DSN=… python tests/support/relay_process.py --schema … --bootstrap … --prefix … [--freeze-marker PATH]
+    RELAY_DSN=… python tests/support/relay_process.py --schema S --bootstrap B [--prefix P]
+        [--freeze-marker PATH]
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from shared.contracts.topics import TopicNaming  # noqa: E402
-from shared.db.outbox import OutboxRelay  # noqa: E402
-from shared.db.pool import create_pool  # noqa: E402
-from shared.kafka.producer import KafkaRecordProducer  # noqa: E402
+from shared.contracts.topics import TopicNaming
+from shared.db.outbox import OutboxRelay
+from shared.db.pool import create_pool
+from shared.kafka.producer import KafkaRecordProducer
 
 
 async def main(args: argparse.Namespace) -> None:
