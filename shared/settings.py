@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A well-known Fernet key for local runs and tests only; refused in production.
 LOCAL_DATA_KEY = "bG9jYWwtb25seS1rZXktbmV2ZXItcHJvZHVjdGlvbiE="
+LOCAL_TOKEN_SIGNING_KEY = "local-only-token-signing-key-never-in-production"  # noqa: S105
 
 
 class Profile(StrEnum):
@@ -53,13 +54,21 @@ class ServiceSettings(BaseSettings):
 
     # Fernet keys, comma-separated, first one encrypts (rotation): dead letters, operator secrets.
     data_encryption_keys: SecretStr = SecretStr(LOCAL_DATA_KEY)
+    # HS256 key of the staff and service tokens (shared by the services of a deployment).
+    token_signing_key: SecretStr = SecretStr(LOCAL_TOKEN_SIGNING_KEY)
 
     @model_validator(mode="after")
     def _refuse_local_secrets_in_production(self) -> ServiceSettings:
-        keys = self.data_encryption_keys.get_secret_value().split(",")
-        if self.profile is Profile.PRODUCTION and LOCAL_DATA_KEY in keys:
+        if self.profile is not Profile.PRODUCTION:
+            return self
+        if LOCAL_DATA_KEY in self.data_encryption_keys.get_secret_value().split(","):
             raise ValueError(
                 "data_encryption_keys still holds the local development key: "
+                "set a real key for the production profile"
+            )
+        if self.token_signing_key.get_secret_value() == LOCAL_TOKEN_SIGNING_KEY:
+            raise ValueError(
+                "token_signing_key is the local development key: "
                 "set a real key for the production profile"
             )
         return self

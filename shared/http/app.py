@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
+from shared.auth import TokenService
 from shared.http.probes import probes_router
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
@@ -27,6 +28,7 @@ def service_app(
 
     app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+    app.state.tokens = TokenService(runtime.settings.token_signing_key.get_secret_value())
     app.include_router(probes_router(runtime.readiness_checks, runtime.registry))
     for router in routers:
         app.include_router(router)
