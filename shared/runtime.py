@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,9 @@ class Resources:
 
 
 HandlersFactory = Callable[[Resources], Mapping[str, BatchHandler]]
+# Long-running loops of a service (a sender, a poller), started after the consumers' setup.
+LoopFactory = Callable[[], Coroutine[Any, Any, None]]
+BackgroundFactory = Callable[[Resources], Sequence[LoopFactory]]
 
 
 class ServiceRuntime:
@@ -68,6 +71,8 @@ class ServiceRuntime:
         handlers: HandlersFactory | None = None,
         kafka_in_readiness: bool,
         migrate_on_start: bool = True,
+        extra_migrations: Sequence[tuple[str, Path]] = (),
+        background: BackgroundFactory | None = None,
     ) -> None:
         self.settings = settings
         self.service = service
@@ -76,6 +81,8 @@ class ServiceRuntime:
         self.handlers = handlers
         self.kafka_in_readiness = kafka_in_readiness
         self.migrate_on_start = migrate_on_start
+        self.extra_migrations = list(extra_migrations)
+        self.background = background
         self.registry = create_registry()
         self.naming = TopicNaming(settings.topic_prefix)
         self.resources: Resources | None = None
@@ -86,7 +93,11 @@ class ServiceRuntime:
         await migrate(
             self.settings.database_owner_dsn.get_secret_value(),
             self.settings.db_schema,
-            [("shared", SHARED_MIGRATIONS), (self.service, self.migrations)],
+            [
+                ("shared", SHARED_MIGRATIONS),
+                *self.extra_migrations,
+                (self.service, self.migrations),
+            ],
             app_role=self.settings.db_app_role,
         )
 
@@ -148,6 +159,11 @@ class ServiceRuntime:
             asyncio.create_task(relay.run(), name=f"{self.service}-outbox-relay"),
             asyncio.create_task(self._start_broker(broker), name=f"{self.service}-broker"),
         ]
+        if self.background is not None:
+            self._tasks += [
+                asyncio.create_task(_supervised(loop, self.service))
+                for loop in self.background(resources)
+            ]
         try:
             yield resources
         finally:
@@ -194,6 +210,19 @@ class ServiceRuntime:
 
     async def _kafka_ok(self, broker: KafkaBroker) -> bool:
         return self._broker_started.is_set() and await broker.ping(timeout=2.0)
+
+
+async def _supervised(loop: LoopFactory, service: str) -> None:
+    """Run a background loop; when it crashes, log it and start it again after a pause."""
+    while True:
+        try:
+            await loop()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background loop of %s crashed, restarting it", service)
+            await asyncio.sleep(5)
 
 
 async def _postgres_ok(pool: asyncpg.Pool[Any]) -> bool:

@@ -1,0 +1,1 @@
+"""Operator adapters: one module per SMS operator dialect behind one interface."""
