@@ -2,24 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
+import httpx
 from fastapi import FastAPI
 
+from dispatcher.app.sending import Sender, SenderConfig
+from dispatcher.entrypoints.handlers import handlers
 from dispatcher.settings import DispatcherSettings
 from shared.http.app import service_app
-from shared.runtime import ServiceRuntime
+from shared.operators.accounts import ACCOUNTS_MIGRATIONS
+from shared.operators.base import AdapterRegistry
+from shared.operators.simulator import SimulatorAdapter
+from shared.runtime import Resources, ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def build_app(settings: DispatcherSettings | None = None) -> FastAPI:
-    """The dispatcher application: its runtime (database, outbox relay, consumers), its routes."""
+    """The dispatcher application: consumers, the sender loop, probes and metrics."""
     settings = settings or DispatcherSettings()
     runtime = ServiceRuntime(
         settings,
         service="dispatcher",
         migrations=MIGRATIONS,
+        handlers=handlers,
         kafka_in_readiness=True,
+        extra_migrations=[ACCOUNTS_MIGRATIONS],
+        background=lambda resources: [_sender_loop(settings, resources)],
     )
-    return service_app(runtime, title="sends every SMS to the school's operator")
+    return service_app(runtime, title="dispatcher")
+
+
+def _sender_loop(
+    settings: DispatcherSettings, resources: Resources
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    async def run() -> None:
+        async with httpx.AsyncClient(timeout=settings.operator_timeout_s) as client:
+            sender = Sender(
+                resources.pool,
+                registry(client),
+                resources.box,
+                resources.relay,
+                SenderConfig(
+                    claim_limit=settings.sender_claim_limit,
+                    concurrency=settings.sender_concurrency,
+                    tick_s=settings.sender_tick_s,
+                    max_queue_age_s=settings.max_queue_age_s,
+                    retry_base_s=settings.retry_base_s,
+                    retry_max_s=settings.retry_max_s,
+                    sending_timeout_s=settings.sending_timeout_s,
+                ),
+            )
+            await sender.run()
+
+    return run
+
+
+def registry(client: httpx.AsyncClient) -> AdapterRegistry:
+    """The operator dialects this build speaks."""
+    return AdapterRegistry({SimulatorAdapter.dialect: SimulatorAdapter(client)})
+
+
+__all__: Sequence[str] = ["build_app", "registry"]

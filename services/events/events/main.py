@@ -6,6 +6,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from events.domain.providers import catalog
+from events.entrypoints.api import install_error_handlers, router
+from events.entrypoints.handlers import handlers
 from events.settings import EventsSettings
 from shared.http.app import service_app
 from shared.runtime import ServiceRuntime
@@ -14,12 +17,19 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def build_app(settings: EventsSettings | None = None) -> FastAPI:
-    """The events application: its runtime (database, outbox relay, consumers) and its routes."""
+    """The events application: its runtime (database, outbox relay, consumers) and its API."""
     settings = settings or EventsSettings()
     runtime = ServiceRuntime(
         settings,
         service="events",
         migrations=MIGRATIONS,
+        handlers=handlers,
         kafka_in_readiness=False,
     )
-    return service_app(runtime, title="absences, SMS actions and the SMS queue")
+    app = service_app(runtime, title="events", routers=[router])
+    entries = catalog(
+        allow_simulator=settings.simulator_allowed, simulator_base_url=settings.simulator_base_url
+    )
+    app.state.catalog = {entry.code: entry for entry in entries}
+    install_error_handlers(app)
+    return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import Profile, ServiceSettings
 
 
 class EventsSettings(ServiceSettings):
@@ -13,3 +13,12 @@ class EventsSettings(ServiceSettings):
     service_name: str = "events"
     http_port: int = 8000
     db_schema: str = "events"
+    # The operator simulator is offered to schools only outside production.
+    simulator_base_url: str = "http://127.0.0.1:8090"
+    allow_simulator: bool | None = None
+
+    @property
+    def simulator_allowed(self) -> bool:
+        if self.allow_simulator is not None:
+            return self.allow_simulator and self.profile is not Profile.PRODUCTION
+        return self.profile is not Profile.PRODUCTION
