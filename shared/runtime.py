@@ -172,8 +172,11 @@ class ServiceRuntime:
             for task in self._tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if self._broker_started.is_set():
+            # Also when the start was cancelled halfway: its consumers must be closed.
+            try:
                 await broker.stop()
+            except Exception as exc:
+                log.warning("broker did not stop cleanly", extra={"error": type(exc).__name__})
             await producer.stop()
             await pool.close()
             self.resources = None

@@ -54,6 +54,7 @@ CREATE TABLE recipients (
     id          uuid PRIMARY KEY,
     uai         text    NOT NULL,
     pupil_id    uuid    NOT NULL REFERENCES pupils (id) ON DELETE CASCADE,
+    position    smallint NOT NULL DEFAULT 0,
     role_label  text    NOT NULL,
     name        text,
     mobile      text,

@@ -79,19 +79,20 @@ async def insert_pupil(
         pupil.get("division"),
     )
     await conn.executemany(
-        "INSERT INTO recipients (id, uai, pupil_id, role_label, name, mobile, accepts_sms)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO recipients (id, uai, pupil_id, position, role_label, name, mobile,"
+        " accepts_sms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         [
             (
                 r["id"],
                 uai,
                 pupil_id,
+                position,
                 r["role_label"],
                 r.get("name"),
                 r.get("mobile"),
                 r["accepts_sms"],
             )
-            for r in recipients
+            for position, r in enumerate(recipients)
         ],
     )
 
@@ -119,7 +120,7 @@ async def get_pupil(conn: Connection, uai: str, pupil_id: UUID) -> dict[str, Any
 async def recipients_of(conn: Connection, uai: str, pupil_id: UUID) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT id, role_label, name, mobile, accepts_sms FROM recipients"
-        " WHERE uai = $1 AND pupil_id = $2 ORDER BY role_label, id",
+        " WHERE uai = $1 AND pupil_id = $2 ORDER BY position, id",
         uai,
         pupil_id,
     )
