@@ -1,4 +1,5 @@
-"""`python -m localinfra {fetch,up}`: fetch the broker's jars, or run the local environment.
+"""`python -m localinfra {fetch,up,run}`: fetch the broker's jars, run the infrastructure, or run
+the whole platform with a demo school (`run`).
 
 `up` starts a real Kafka broker and a real PostgreSQL server (unless SMS_KAFKA_BOOTSTRAP_SERVERS /
 SMS_DATABASE_ADMIN_DSN point at existing ones), creates the topics, provisions the `sms` database,
@@ -18,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from .kafka import ensure_kafka_jars
+from .run import cmd_run
 from .stack import LocalInfra, read_or_create_secret
 
 log = logging.getLogger("localinfra")
@@ -126,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="PostgreSQL with fsync=off (throwaway data only)",
     )
     up.set_defaults(func=cmd_up)
+    run = sub.add_parser("run", help="run the whole platform with a demo school until Ctrl-C")
+    run.add_argument("--data-dir", type=Path, default=Path(".local/run"))
+    run.add_argument("--poll-interval", type=float, default=5.0, help="status polling, seconds")
+    run.add_argument("--delivery-delay", type=float, default=3.0, help="simulated delivery, s")
+    run.set_defaults(func=cmd_run)
     return parser
 
 

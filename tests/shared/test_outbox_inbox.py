@@ -116,7 +116,7 @@ async def test_relay_killed_before_marking_duplicates_and_the_inbox_absorbs_them
         "relay-frozen",
         [*argv, "--freeze-marker", str(marker)],
         env=env,
-        log_dir=logs_dir,
+        log_path=logs_dir / "relay-frozen.log",
         ready_file=marker,
     )
     frozen.start()
@@ -124,7 +124,7 @@ async def test_relay_killed_before_marking_duplicates_and_the_inbox_absorbs_them
     frozen.kill()
     assert await pending(pool) == 3, "rows were marked although the relay died before marking"
 
-    relay = ManagedProcess("relay", argv, env=env, log_dir=logs_dir)
+    relay = ManagedProcess("relay", argv, env=env, log_path=logs_dir / "relay.log")
     relay.start()
     try:
 

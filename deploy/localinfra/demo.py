@@ -1,0 +1,132 @@
+"""The demo school the local runner seeds through the events API (idempotent: a second run on the
+same data changes nothing but the simulated account's password)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import httpx
+
+from shared.auth import Role, TokenService
+from shared.settings import LOCAL_TOKEN_SIGNING_KEY
+
+DEMO_UAI = "0750001A"
+DEMO_ACCOUNT = "demo-0750001A"
+
+DEMO_PUPILS: list[dict[str, Any]] = [
+    {
+        "last_name": "MARTIN",
+        "first_name": "Léa",
+        "division": "4A",
+        "recipients": [
+            {
+                "role_label": "Légal 1 - Financier",
+                "name": "Mme MARTIN",
+                "mobile": "06 00 00 00 01",
+                "accepts_sms": True,
+            },
+            {
+                "role_label": "Légal 2",
+                "name": "M. MARTIN",
+                "mobile": "06 00 00 00 02",
+                "accepts_sms": True,
+            },
+        ],
+    },
+    {
+        "last_name": "BERNARD",
+        "first_name": "Hugo",
+        "division": "3B",
+        "recipients": [
+            {
+                "role_label": "Légal 1",
+                "name": "Mme BERNARD",
+                "mobile": "07 00 00 00 03",
+                "accepts_sms": False,
+            },
+            {
+                "role_label": "Correspondant n°1",
+                "name": "M. PETIT",
+                "mobile": "06 00 00 00 04",
+                "accepts_sms": True,
+            },
+        ],
+    },
+    {
+        "last_name": "THOMAS",
+        "first_name": "Inès",
+        "division": "6C",
+        "recipients": [
+            {
+                "role_label": "Légal 1 - Financier",
+                "name": "M. THOMAS",
+                "mobile": None,
+                "accepts_sms": True,
+            },
+            {
+                "role_label": "Élève",
+                "name": "Inès THOMAS",
+                "mobile": "06 00 00 00 06",
+                "accepts_sms": True,
+            },
+        ],
+    },
+]
+
+DEMO_TEMPLATE = (
+    "{etablissement} : {eleve} est absent(e) depuis le {debut}. "
+    "Merci de contacter la vie scolaire au {telephone}."
+)
+
+
+async def seed_demo(events_url: str, simulator_url: str, *, delivery_delay_s: float = 3.0) -> None:
+    """Create (or refresh) the demo school, its simulated provider account, action and pupils."""
+    token = TokenService(LOCAL_TOKEN_SIGNING_KEY).mint("demo-seed", Role.ACADEMIE_ADMIN)
+    password = secrets.token_urlsafe(12)
+    async with httpx.AsyncClient(timeout=10) as sim:
+        answer = await sim.put(
+            f"{simulator_url}/_control/accounts/{DEMO_ACCOUNT}",
+            json={"password": password, "delivery_delay_s": delivery_delay_s},
+        )
+        answer.raise_for_status()
+    headers = {"Authorization": f"Bearer {token}"}
+    school = f"{events_url}/api/v1/schools/{DEMO_UAI}"
+    async with httpx.AsyncClient(timeout=10, headers=headers) as api:
+        await _ok(
+            api.put(
+                school,
+                json={
+                    "name": "Collège de démonstration",
+                    "phone": "01 40 00 00 00",
+                    "sender_name": "COLLEGE DEMO",
+                },
+            )
+        )
+        await _ok(
+            api.put(
+                f"{school}/provider",
+                json={"provider_code": "SIMULATEUR", "key": DEMO_ACCOUNT, "password": password},
+            )
+        )
+        actions = await _ok(api.get(f"{school}/actions"))
+        if not any(a["code"] == "SMS" for a in actions):
+            await _ok(
+                api.post(
+                    f"{school}/actions",
+                    json={"code": "SMS", "label": "Envoi de SMS", "template": DEMO_TEMPLATE},
+                )
+            )
+        if not await _ok(api.get(f"{school}/pupils")):
+            for pupil in DEMO_PUPILS:
+                await _ok(api.post(f"{school}/pupils", json=pupil))
+
+
+async def _ok(request: Any) -> Any:
+    response: httpx.Response = await request
+    if response.status_code >= 300:
+        raise RuntimeError(
+            f"seeding failed: {response.request.method} {response.request.url} "
+            f"answered {response.status_code}: {response.text[:300]}"
+        )
+    return response.json() if response.content else None
