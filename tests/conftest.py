@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
+from pydantic import SecretStr
 
 from localinfra.docker_probe import docker_engine_available
 from localinfra.stack import LocalInfra
@@ -100,10 +101,14 @@ class Isolation:
     def env(self, **overrides: Any) -> dict[str, str]:
         """The same settings as environment values, for a service started as a process."""
         settings = self.settings(ServiceSettings, **overrides)
-        data = settings.model_dump(mode="json", exclude={"service_name", "http_port"})
-        data["database_dsn"] = self.infra.app_dsn
-        data["database_owner_dsn"] = self.infra.owner_dsn
-        data["data_encryption_keys"] = settings.data_encryption_keys.get_secret_value()
+        data: dict[str, Any] = {}
+        for name in type(settings).model_fields:
+            if name in {"service_name", "http_port"}:
+                continue
+            value = getattr(settings, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            data[name] = value.value if hasattr(value, "value") else value
         return {key: str(value) for key, value in data.items()}
 
 

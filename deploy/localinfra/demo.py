@@ -42,7 +42,7 @@ DEMO_PUPILS: list[dict[str, Any]] = [
             {
                 "role_label": "Légal 1",
                 "name": "Mme BERNARD",
-                "mobile": "07 00 00 00 03",
+                "mobile": "06 00 00 00 03",
                 "accepts_sms": False,
             },
             {
@@ -99,7 +99,7 @@ async def seed_demo(events_url: str, simulator_url: str, *, delivery_delay_s: fl
                 json={
                     "name": "Collège de démonstration",
                     "phone": "01 40 00 00 00",
-                    "sender_name": "COLLEGE DEMO",
+                    "sender_name": "COLLEGEDEMO",
                 },
             )
         )

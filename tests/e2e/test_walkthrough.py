@@ -1,0 +1,117 @@
+"""The README's walkthrough, end to end: every service and the simulator as real processes on
+the session's real Kafka and PostgreSQL, the operator reached over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from support.kafka_probe import eventually
+from support.processes import ManagedProcess, base_url, service_process, simulator_process
+
+from localinfra.demo import DEMO_UAI, seed_demo
+from shared.auth import Role, TokenService
+from shared.settings import LOCAL_TOKEN_SIGNING_KEY
+
+SERVICES = ["events", "dispatcher", "status-poller", "reporting"]
+
+
+@dataclass
+class Platform:
+    urls: dict[str, str]
+    processes: list[ManagedProcess]
+
+    def headers(self) -> dict[str, str]:
+        token = TokenService(LOCAL_TOKEN_SIGNING_KEY).mint("cpe", Role.STAFF, [DEMO_UAI])
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def platform(isolation, topics, logs_dir) -> AsyncIterator[Platform]:
+    await topics()
+    simulator = simulator_process(log_path=logs_dir / "simulator.log")
+    extra = {
+        "events": {"simulator_base_url": None},
+        "status-poller": {"poll_interval_s": "1", "poll_tick_s": "0.2"},
+    }
+    processes = [simulator]
+    simulator.start()
+    await simulator.wait_ready(30)
+    extra["events"]["simulator_base_url"] = base_url(simulator)
+    for name in SERVICES:
+        env = isolation.env(db_schema=f"{isolation.schema}_{name.replace('-', '_')}")
+        env.update({k: v for k, v in extra.get(name, {}).items() if v is not None})
+        processes.append(service_process(name, env, log_dir=logs_dir))
+    for process in processes[1:]:
+        process.start()
+    try:
+        for process in processes:
+            await process.wait_ready(120)
+        yield Platform({p.name: base_url(p) for p in processes}, processes)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+async def test_an_absence_sms_goes_from_diffuser_to_delivered_in_the_synthesis(platform: Platform) -> None:
+    events, reporting, simulator = platform.urls["events"], platform.urls["reporting"], platform.urls["simulator"]
+    await seed_demo(events, simulator, delivery_delay_s=1.0)
+    school = f"{events}/api/v1/schools/{DEMO_UAI}"
+    async with httpx.AsyncClient(headers=platform.headers(), timeout=10) as api:
+        pupils = (await api.get(f"{school}/pupils")).json()
+        lea = next(p for p in pupils if p["first_name"] == "Léa")
+        pupil = (await api.get(f"{school}/pupils/{lea['id']}")).json()
+        legal1 = next(r for r in pupil["recipients"] if r["role_label"] == "Légal 1 - Financier")
+        action = next(a for a in (await api.get(f"{school}/actions")).json() if a["code"] == "SMS")
+        absence = (await api.post(f"{school}/absences", json={
+            "pupil_id": lea["id"], "starts_at": "2026-11-30T08:30:00+01:00",
+            "ends_at": "2026-11-30T12:30:00+01:00"})).json()
+        created = (await api.post(f"{school}/absences/{absence['id']}/sms", json={
+            "action_id": action["id"], "recipient_ids": [legal1["id"]]})).json()
+        [sms_id] = created["created"]
+        pending = (await api.get(f"{school}/sms/pending")).json()
+        assert [i["sms_id"] for i in pending["items"]] == [sms_id]
+        diffused = (await api.post(f"{school}/sms/diffuse", json={"ids": [sms_id]})).json()
+        assert diffused["diffused"] == [sms_id]
+
+        async def delivered_in_reporting() -> bool:
+            answer = await api.get(f"{reporting}/api/v1/schools/{DEMO_UAI}/sms", params={"tab": "delivered"})
+            return answer.status_code == 200 and [i["sms_id"] for i in answer.json()["items"]] == [sms_id]
+
+        await eventually(delivered_in_reporting, timeout=90, interval=0.5)
+        delivered = (await api.get(f"{reporting}/api/v1/schools/{DEMO_UAI}/sms", params={"tab": "delivered"})).json()
+        [item] = delivered["items"]
+        assert item["state_label"] == "délivré"
+        assert item["recipient"] == "Légal 1 - Financier"
+        assert " - délivré - " in item["status_line"]
+
+        year = school_year(datetime.now())
+        synthesis = (await api.get(f"{reporting}/api/v1/schools/{DEMO_UAI}/sms/synthesis",
+                                   params={"school_year": year})).json()
+        assert synthesis["year"]["delivered"] == 1
+        assert synthesis["year"]["total"] == 1
+
+        async def delivered_in_history() -> bool:
+            history = (await api.get(f"{school}/absences/{absence['id']}")).json()["history"]
+            return [h["state_label"] for h in history] == ["délivré"]
+
+        await eventually(delivered_in_history, timeout=30, interval=0.5)
+
+    async with httpx.AsyncClient(timeout=10) as control:
+        received: list[dict[str, Any]] = (
+            await control.get(f"{simulator}/_control/submissions", params={"account": "demo-0750001A"})
+        ).json()
+    assert len(received) == 1, received
+    assert received[0]["to"] == "+33600000001"
+    assert received[0]["text"] == created["text"]
+    assert received[0]["client_ref"] == sms_id
+
+
+def school_year(now: datetime) -> int:
+    return now.year if now.month >= 9 else now.year - 1
