@@ -16,7 +16,7 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
-from shared.contracts.topics import TopicNaming
+from shared.contracts.topics import SUBSCRIPTIONS, TopicNaming
 from shared.crypto import SecretBox
 from shared.db.migrations import SHARED_MIGRATIONS, migrate
 from shared.db.outbox import OutboxRelay
@@ -135,9 +135,11 @@ class ServiceRuntime:
         box = SecretBox(s.data_encryption_keys.get_secret_value())
         resources = Resources(s, pool, producer, relay, broker, box, self.naming, self.registry)
         if self.handlers is not None:
+            handlers = self.handlers(resources)
+            self._check_subscriptions(set(handlers))
             consumer = BatchConsumer(
                 group=self.consumer_group,
-                handlers=self.handlers(resources),
+                handlers=handlers,
                 pool=pool,
                 dead_letters=DeadLetterPublisher(
                     producer, self.naming, box, producer_name=self.service
@@ -180,6 +182,15 @@ class ServiceRuntime:
             await producer.stop()
             await pool.close()
             self.resources = None
+
+    def _check_subscriptions(self, topics: set[str]) -> None:
+        """The topics consumed must be those the registry (and the AsyncAPI document) declares."""
+        declared = {s.topic for s in SUBSCRIPTIONS if s.service == self.service}
+        if declared and declared != topics:
+            raise RuntimeError(
+                f"{self.service} consumes {sorted(topics)} but shared/contracts/topics.py "
+                f"declares {sorted(declared)}"
+            )
 
     async def _start_broker(self, broker: KafkaBroker) -> None:
         """Connect the consumers, retrying while the broker is away (HTTP keeps serving)."""
