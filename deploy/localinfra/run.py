@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -73,6 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     kafka = os.environ.get("SMS_KAFKA_BOOTSTRAP_SERVERS") or None
     admin = os.environ.get("SMS_DATABASE_ADMIN_DSN") or None
