@@ -288,4 +288,7 @@ def configure_logging(service: str, level: str = "INFO", stream: IO[str] | None 
         library_logger = logging.getLogger(name)
         library_logger.handlers.clear()
         library_logger.propagate = True
+        # A library's own logging setup (uvicorn's dictConfig) may have left these behind.
+        library_logger.setLevel(logging.NOTSET)
+        library_logger.disabled = False
     logging.captureWarnings(True)

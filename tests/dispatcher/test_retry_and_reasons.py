@@ -6,7 +6,6 @@ import random
 
 from dispatcher.domain.reasons import OPERATOR_UNREACHABLE, message_fr, rejected_state
 from dispatcher.domain.retry import retry_delay
-
 from shared.states import SmsState
 
 

@@ -59,8 +59,14 @@ async def platform(isolation, topics, logs_dir) -> AsyncIterator[Platform]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-async def test_an_absence_sms_goes_from_diffuser_to_delivered_in_the_synthesis(platform: Platform) -> None:
-    events, reporting, simulator = platform.urls["events"], platform.urls["reporting"], platform.urls["simulator"]
+async def test_an_absence_sms_goes_from_diffuser_to_delivered_in_the_synthesis(
+    platform: Platform,
+) -> None:
+    events, reporting, simulator = (
+        platform.urls["events"],
+        platform.urls["reporting"],
+        platform.urls["simulator"],
+    )
     await seed_demo(events, simulator, delivery_delay_s=1.0)
     school = f"{events}/api/v1/schools/{DEMO_UAI}"
     async with httpx.AsyncClient(headers=platform.headers(), timeout=10) as api:
@@ -69,11 +75,22 @@ async def test_an_absence_sms_goes_from_diffuser_to_delivered_in_the_synthesis(p
         pupil = (await api.get(f"{school}/pupils/{lea['id']}")).json()
         legal1 = next(r for r in pupil["recipients"] if r["role_label"] == "Légal 1 - Financier")
         action = next(a for a in (await api.get(f"{school}/actions")).json() if a["code"] == "SMS")
-        absence = (await api.post(f"{school}/absences", json={
-            "pupil_id": lea["id"], "starts_at": "2026-11-30T08:30:00+01:00",
-            "ends_at": "2026-11-30T12:30:00+01:00"})).json()
-        created = (await api.post(f"{school}/absences/{absence['id']}/sms", json={
-            "action_id": action["id"], "recipient_ids": [legal1["id"]]})).json()
+        absence = (
+            await api.post(
+                f"{school}/absences",
+                json={
+                    "pupil_id": lea["id"],
+                    "starts_at": "2026-11-30T08:30:00+01:00",
+                    "ends_at": "2026-11-30T12:30:00+01:00",
+                },
+            )
+        ).json()
+        created = (
+            await api.post(
+                f"{school}/absences/{absence['id']}/sms",
+                json={"action_id": action["id"], "recipient_ids": [legal1["id"]]},
+            )
+        ).json()
         [sms_id] = created["created"]
         pending = (await api.get(f"{school}/sms/pending")).json()
         assert [i["sms_id"] for i in pending["items"]] == [sms_id]
@@ -81,19 +98,28 @@ async def test_an_absence_sms_goes_from_diffuser_to_delivered_in_the_synthesis(p
         assert diffused["diffused"] == [sms_id]
 
         async def delivered_in_reporting() -> bool:
-            answer = await api.get(f"{reporting}/api/v1/schools/{DEMO_UAI}/sms", params={"tab": "delivered"})
-            return answer.status_code == 200 and [i["sms_id"] for i in answer.json()["items"]] == [sms_id]
+            answer = await api.get(
+                f"{reporting}/api/v1/schools/{DEMO_UAI}/sms", params={"tab": "delivered"}
+            )
+            return answer.status_code == 200 and [i["sms_id"] for i in answer.json()["items"]] == [
+                sms_id
+            ]
 
         await eventually(delivered_in_reporting, timeout=90, interval=0.5)
-        delivered = (await api.get(f"{reporting}/api/v1/schools/{DEMO_UAI}/sms", params={"tab": "delivered"})).json()
+        delivered = (
+            await api.get(f"{reporting}/api/v1/schools/{DEMO_UAI}/sms", params={"tab": "delivered"})
+        ).json()
         [item] = delivered["items"]
         assert item["state_label"] == "délivré"
         assert item["recipient"] == "Légal 1 - Financier"
         assert " - délivré - " in item["status_line"]
 
         year = school_year(datetime.now())
-        synthesis = (await api.get(f"{reporting}/api/v1/schools/{DEMO_UAI}/sms/synthesis",
-                                   params={"school_year": year})).json()
+        synthesis = (
+            await api.get(
+                f"{reporting}/api/v1/schools/{DEMO_UAI}/sms/synthesis", params={"school_year": year}
+            )
+        ).json()
         assert synthesis["year"]["delivered"] == 1
         assert synthesis["year"]["total"] == 1
 
@@ -105,7 +131,9 @@ async def test_an_absence_sms_goes_from_diffuser_to_delivered_in_the_synthesis(p
 
     async with httpx.AsyncClient(timeout=10) as control:
         received: list[dict[str, Any]] = (
-            await control.get(f"{simulator}/_control/submissions", params={"account": "demo-0750001A"})
+            await control.get(
+                f"{simulator}/_control/submissions", params={"account": "demo-0750001A"}
+            )
         ).json()
     assert len(received) == 1, received
     assert received[0]["to"] == "+33600000001"

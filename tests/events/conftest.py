@@ -18,7 +18,10 @@ async def api(isolation, topics) -> AsyncIterator[Api]:
     await topics()
     settings = isolation.settings(EventsSettings)
     app = build_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://events"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://events"
+        ) as client,
+    ):
         yield Api(client, TokenService(settings.token_signing_key.get_secret_value()), app)

@@ -61,7 +61,8 @@ async def seed_school(
         json={
             "code": "SMS",
             "label": "ENVOI SMS",
-            "template": "{etablissement} : absence de {eleve} le {debut}. Contactez la vie scolaire au {telephone}.",
+            "template": "{etablissement} : absence de {eleve} le {debut}. "
+            "Contactez la vie scolaire au {telephone}.",
         },
     )
     pupil = await api.ok(

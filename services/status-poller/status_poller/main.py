@@ -2,24 +2,144 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from shared.http.app import service_app
-from shared.runtime import ServiceRuntime
+from shared.kafka.consumer import BatchHandler
+from shared.operators.accounts import ACCOUNTS_MIGRATIONS
+from shared.operators.base import AdapterRegistry
+from shared.operators.simulator import SimulatorAdapter
+from shared.runtime import LoopFactory, Resources, ServiceRuntime
+from status_poller.adapters.metrics import PollerMetrics
+from status_poller.app.polling import PollerConfig, StatusPoller
+from status_poller.app.tracking import Tracker
+from status_poller.domain.schedule import PollPolicy
+from status_poller.entrypoints.consumers import handlers
 from status_poller.settings import StatusPollerSettings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_EXTRAS_KEY = "status_poller"
 
 
-def build_app(settings: StatusPollerSettings | None = None) -> FastAPI:
-    """The status-poller application: its runtime (database, relay, consumers), its routes."""
+def poll_policy(settings: StatusPollerSettings) -> PollPolicy:
+    return PollPolicy(
+        interval=timedelta(seconds=settings.poll_interval_s),
+        backoff_after=timedelta(seconds=settings.poll_backoff_after_s),
+        max_interval=timedelta(seconds=settings.poll_max_interval_s),
+        validity=timedelta(hours=settings.validity_hours),
+        retry_after_failure=timedelta(seconds=settings.poll_retry_s),
+        late_interval=timedelta(seconds=settings.late_poll_interval_s),
+        late_window=timedelta(hours=settings.late_tracking_hours),
+    )
+
+
+def poller_config(settings: StatusPollerSettings) -> PollerConfig:
+    return PollerConfig(
+        tick=timedelta(seconds=settings.poll_tick_s),
+        claim_limit=settings.poll_claim_limit,
+        concurrency=settings.poll_concurrency,
+        lease=timedelta(seconds=settings.poll_lease_s),
+        call_timeout=timedelta(seconds=settings.poll_call_timeout_s),
+    )
+
+
+@dataclass
+class _Parts:
+    """What one run of the lifespan composed."""
+
+    tracker: Tracker
+    poller: StatusPoller
+    http_client: httpx.AsyncClient | None  # owned here: closed on shutdown
+
+
+class _Composition:
+    """Builds the service's parts once per lifespan, from the runtime's resources.
+
+    The runtime calls `handlers` first, then `background`; both get the same parts. Metrics are
+    registered once per application (a lifespan may run more than once in tests).
+    """
+
+    def __init__(self, settings: StatusPollerSettings, adapters: AdapterRegistry | None) -> None:
+        self._settings = settings
+        self._adapters = adapters
+        self._metrics: PollerMetrics | None = None
+
+    def handlers(self, resources: Resources) -> Mapping[str, BatchHandler]:
+        return handlers(self._parts(resources).tracker)
+
+    def background(self, resources: Resources) -> Sequence[LoopFactory]:
+        parts = self._parts(resources)
+        loops: list[LoopFactory] = [parts.poller.run]
+        if parts.http_client is not None:
+            client = parts.http_client
+            loops.append(lambda: _close_on_shutdown(client))
+        return loops
+
+    def _parts(self, resources: Resources) -> _Parts:
+        parts = resources.extras.get(_EXTRAS_KEY)
+        if isinstance(parts, _Parts):
+            return parts
+        if self._metrics is None:
+            self._metrics = PollerMetrics(resources.registry)
+        client: httpx.AsyncClient | None = None
+        adapters = self._adapters
+        if adapters is None:
+            client = httpx.AsyncClient(timeout=self._settings.operator_http_timeout_s)
+            adapters = AdapterRegistry({SimulatorAdapter.dialect: SimulatorAdapter(client)})
+        policy = poll_policy(self._settings)
+        parts = _Parts(
+            tracker=Tracker(adapters=adapters, policy=policy, metrics=self._metrics),
+            poller=StatusPoller(
+                pool=resources.pool,
+                box=resources.box,
+                adapters=adapters,
+                policy=policy,
+                config=poller_config(self._settings),
+                metrics=self._metrics,
+            ),
+            http_client=client,
+        )
+        resources.extras[_EXTRAS_KEY] = parts
+        return parts
+
+
+async def _close_on_shutdown(client: httpx.AsyncClient) -> None:
+    """Hold the adapters' HTTP client open until the runtime cancels its loops, then close it.
+
+    The runtime has no shutdown hook for a service's own objects; a loop that only waits for its
+    cancellation is one.
+    """
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await client.aclose()
+
+
+def build_app(
+    settings: StatusPollerSettings | None = None, *, adapters: AdapterRegistry | None = None
+) -> FastAPI:
+    """The status-poller application: its runtime (database, relay, consumers, polling loop).
+
+    `adapters` replaces the operator adapters (tests register fakes under their own dialects);
+    by default the process gets the simulator's adapter over one shared HTTP client.
+    """
     settings = settings or StatusPollerSettings()
+    composition = _Composition(settings, adapters)
     runtime = ServiceRuntime(
         settings,
         service="status-poller",
         migrations=MIGRATIONS,
+        consumer_group="status-poller",
+        handlers=composition.handlers,
         kafka_in_readiness=True,
+        extra_migrations=[ACCOUNTS_MIGRATIONS],
+        background=composition.background,
     )
     return service_app(runtime, title="follows the delivery state of every SMS")

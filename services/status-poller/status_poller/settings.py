@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -13,3 +14,30 @@ class StatusPollerSettings(ServiceSettings):
     service_name: str = "status-poller"
     http_port: int = 8002
     db_schema: str = "status_poller"
+
+    # The polling loop: how often it looks for due SMS, how many it takes at once, how many
+    # operator requests may run together, how long claimed rows stay hidden from other replicas,
+    # and how long one status request may take whatever the adapter does.
+    poll_tick_s: float = Field(default=1.0, gt=0)
+    poll_claim_limit: int = Field(default=2000, ge=1)
+    poll_concurrency: int = Field(default=16, ge=1)
+    poll_lease_s: float = Field(default=300.0, gt=0)
+    poll_call_timeout_s: float = Field(default=60.0, gt=0)
+
+    # The rhythm: every 5 minutes (the seed's rule) while en transit or pris en charge; past
+    # `poll_backoff_after_s` the interval grows (doubling) up to `poll_max_interval_s`.
+    poll_interval_s: float = Field(default=300.0, gt=0)
+    poll_backoff_after_s: float = Field(default=7200.0, ge=0)
+    poll_max_interval_s: float = Field(default=3600.0, gt=0)
+    # After a transient operator failure: this delay, doubling per failure in a row, capped.
+    poll_retry_s: float = Field(default=60.0, gt=0)
+
+    # Without a final answer this long after submission: non remis (expiré), our own verdict.
+    validity_hours: float = Field(default=48.0, gt=0)
+    # An expired SMS is still asked about this rarely, for this long, for the operator's late
+    # final answer (which replaces our verdict).
+    late_poll_interval_s: float = Field(default=21600.0, gt=0)
+    late_tracking_hours: float = Field(default=168.0, ge=0)
+
+    # Timeout of the HTTP client the operator adapters share.
+    operator_http_timeout_s: float = Field(default=15.0, gt=0)

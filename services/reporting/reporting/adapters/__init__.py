@@ -1,0 +1,1 @@
+"""PostgreSQL repositories of the reporting read model (the only modules that run SQL)."""

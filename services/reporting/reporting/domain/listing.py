@@ -1,0 +1,59 @@
+"""What a "Suivi des SMS" list asks for, and what one listed SMS shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from reporting.domain.presentation import reason_message, status_line
+from reporting.domain.tracking import Tab
+from shared.states import SmsState
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class SmsFilter:
+    """The tab and the optional filters of a list (all combined with AND)."""
+
+    tab: Tab = Tab.IN_PROGRESS
+    state: SmsState | None = None
+    division: str | None = None
+    pupil: str | None = None  # name contains, without regard to case or accents
+    action: str | None = None  # action code or label
+    diffused_from: date | None = None  # day of diffusion in the school's time zone, inclusive
+    diffused_to: date | None = None  # inclusive
+
+
+@dataclass(frozen=True)
+class ListedSms:
+    """One line of a list, as read from the read model."""
+
+    sms_id: UUID
+    action_label: str
+    pupil_name: str
+    division: str | None
+    event_label: str
+    recipient_role: str | None
+    state: SmsState
+    reason_code: str | None
+    stored_reason_message: str | None
+    provider_message_id: str | None
+    state_changed_at: datetime
+    time_zone: str
+
+    @property
+    def state_label(self) -> str:
+        return self.state.label_fr
+
+    @property
+    def reason_message(self) -> str | None:
+        return reason_message(self.reason_code, self.stored_reason_message)
+
+    @property
+    def status_line(self) -> str:
+        return status_line(
+            self.state, self.state_changed_at, self.time_zone, self.provider_message_id
+        )

@@ -1,0 +1,1 @@
+"""Kafka handlers and HTTP routes: parse, call one use case, answer."""

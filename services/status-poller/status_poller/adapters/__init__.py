@@ -1,0 +1,1 @@
+"""The status-poller's PostgreSQL repositories and metrics."""

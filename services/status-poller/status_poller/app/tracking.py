@@ -1,0 +1,162 @@
+"""Use cases driven by the dispatcher's messages and by "Mettre à jour".
+
+Each runs inside the consumer's transaction: it locks the rows it changes, applies the succession
+rule, stores the result and writes the resulting sms.status.v1 messages to the outbox, so that a
+change is published exactly when it is stored, and a replay changes (and publishes) nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from shared.contracts import SmsRefreshV1, SmsRejectedV1, SmsSubmittedV1, utc_now
+from shared.db.outbox import enqueue
+from shared.db.types import Connection
+from shared.operators.accounts import SchoolAccount, load_accounts
+from shared.operators.base import AdapterRegistry, Capabilities, OperatorError
+from shared.states import SmsState
+from status_poller.adapters.metrics import PollerMetrics
+from status_poller.adapters.tracked_sms_repository import TrackedSmsRepository
+from status_poller.app.statuses import status_message
+from status_poller.domain.lifecycle import TrackedSms, apply_fact, merge, without_status
+from status_poller.domain.schedule import PollPolicy, Tracking, next_look, tracking_of
+
+
+class SmsTrackedElsewhereError(ValueError):
+    """An SMS id already tracked under another school: the message can never be applied."""
+
+    safe_summary = "this SMS id is already tracked for another school"
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    rows: dict[UUID, TrackedSms]  # final rows, by id
+    changes: list[TrackedSms]  # snapshots to publish, in order
+    created: set[UUID]  # ids that were not tracked before
+
+
+class Tracker:
+    """Follows what the dispatcher says of each SMS; see the module's docstring."""
+
+    def __init__(
+        self, *, adapters: AdapterRegistry, policy: PollPolicy, metrics: PollerMetrics
+    ) -> None:
+        self._adapters = adapters
+        self._policy = policy
+        self._metrics = metrics
+
+    async def track_submissions(self, conn: Connection, messages: Sequence[SmsSubmittedV1]) -> None:
+        """Start following submitted SMS (en transit, or à vérifier) and publish their state."""
+        await self._apply(conn, [self._submitted(m) for m in messages])
+
+    async def record_rejections(self, conn: Connection, messages: Sequence[SmsRejectedV1]) -> None:
+        """Record SMS that will never be sent (invalidé, échec d'envoi) and publish that."""
+        await self._apply(conn, [_rejected(m) for m in messages])
+
+    async def refresh(self, conn: Connection, messages: Sequence[SmsRefreshV1]) -> None:
+        """ "Mettre à jour": make the listed SMS (or all followed SMS of the school) due now."""
+        await TrackedSmsRepository(conn).make_due(
+            [(m.uai, sms_id) for m in messages for sms_id in m.sms_ids],
+            [m.uai for m in messages if not m.sms_ids],
+        )
+
+    def _submitted(self, m: SmsSubmittedV1) -> TrackedSms:
+        return TrackedSms(
+            sms_id=m.sms_id,
+            uai=m.uai,
+            absence_id=m.absence_id,
+            action_code=m.action_code,
+            recipient_role=m.recipient_role,
+            state=SmsState(m.state),
+            changed_at=m.submitted_at,
+            provider_code=m.provider_code,
+            provider_message_id=m.provider_message_id,
+            correlation_id=m.correlation_id,
+            submitted_at=m.submitted_at,
+            expires_at=m.submitted_at + self._policy.validity,
+        )
+
+    async def _apply(self, conn: Connection, candidates: list[TrackedSms]) -> None:
+        if not candidates:
+            return
+        now = utc_now()
+        repo = TrackedSmsRepository(conn)
+        tracking = await self._tracking(conn, {c.uai for c in candidates})
+        keys = [(c.uai, c.sms_id) for c in candidates]
+        outcome = self._plan(await repo.lock(keys), candidates, now, tracking)
+        created = [outcome.rows[i] for i in outcome.created]
+        inserted = await repo.insert_new(created)
+        lost = outcome.created - inserted
+        if lost:
+            # Another transaction (a replica reading the other topic) created these rows since we
+            # looked: plan them again on what it stored.
+            again = [c for c in candidates if c.sms_id in lost]
+            existing = await repo.lock((c.uai, c.sms_id) for c in again)
+            if lost - existing.keys():
+                raise SmsTrackedElsewhereError("sms id conflict")
+            retried = self._plan(existing, again, now, tracking)
+            outcome.rows.update(retried.rows)
+            outcome.changes[:] = [c for c in outcome.changes if c.sms_id not in lost]
+            outcome.changes.extend(retried.changes)
+        changed_ids = {c.sms_id for c in outcome.changes}
+        await repo.update([outcome.rows[i] for i in changed_ids - inserted])
+        await enqueue(conn, [status_message(c) for c in outcome.changes])
+        self._metrics.changed(outcome.changes)
+
+    def _plan(
+        self,
+        current: Mapping[UUID, TrackedSms],
+        candidates: Iterable[TrackedSms],
+        now: datetime,
+        tracking: Mapping[str, Tracking],
+    ) -> _Outcome:
+        rows = dict(current)
+        changes: list[TrackedSms] = []
+        created: set[UUID] = set()
+        for candidate in candidates:
+            merged = merge(rows.get(candidate.sms_id), candidate)
+            if merged is None:
+                continue
+            if candidate.sms_id not in rows:
+                created.add(candidate.sms_id)
+            changes.append(merged)
+            school = tracking.get(candidate.uai, Tracking.UNKNOWN)
+            if school is Tracking.NOTHING:
+                fact = without_status(merged, now)
+                verdict = apply_fact(merged, fact) if fact is not None else None
+                if verdict is not None:
+                    merged = verdict
+                    changes.append(merged)
+            merged = replace(merged, next_poll_at=next_look(merged, now, self._policy, school))
+            rows[candidate.sms_id] = merged
+        return _Outcome(rows, changes, created)
+
+    async def _tracking(self, conn: Connection, uais: set[str]) -> dict[str, Tracking]:
+        """What each school's operator lets us learn (unknown until its settings arrive)."""
+        accounts = await load_accounts(conn, uais)
+        return {uai: tracking_of(self._capabilities(account)) for uai, account in accounts.items()}
+
+    def _capabilities(self, account: SchoolAccount) -> Capabilities | None:
+        if not account.has_provider or account.dialect is None:
+            return None
+        try:
+            return self._adapters.get(account.dialect).capabilities
+        except OperatorError:
+            return None
+
+
+def _rejected(m: SmsRejectedV1) -> TrackedSms:
+    return TrackedSms(
+        sms_id=m.sms_id,
+        uai=m.uai,
+        absence_id=m.absence_id,
+        action_code=m.action_code,
+        recipient_role=m.recipient_role,
+        state=SmsState(m.state),
+        changed_at=m.rejected_at,
+        reason_code=m.reason_code,
+        correlation_id=m.correlation_id,
+    )

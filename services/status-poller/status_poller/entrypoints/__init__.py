@@ -1,0 +1,1 @@
+"""The status-poller's Kafka handlers (and, later, its receipt webhooks)."""
