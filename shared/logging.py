@@ -37,6 +37,8 @@ _HANDLER_MARK = "_sms_absences_json_handler"
 
 # Libraries that install their own handlers: theirs are removed so records reach the root handler.
 # uvicorn reinstalls its own unless started with log_config=None.
+PAYLOAD_LOGGERS: tuple[str, ...] = ("aiokafka", "httpx", "httpcore", "asyncpg", "faststream")
+
 THIRD_PARTY_LOGGERS: tuple[str, ...] = (
     "uvicorn",
     "uvicorn.error",
@@ -291,4 +293,8 @@ def configure_logging(service: str, level: str = "INFO", stream: IO[str] | None 
         # A library's own logging setup (uvicorn's dictConfig) may have left these behind.
         library_logger.setLevel(logging.NOTSET)
         library_logger.disabled = False
+    # At DEBUG these libraries print whole payloads and headers (SMS texts, names, Basic auth):
+    # they never go below INFO, whatever the service's level.
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     logging.captureWarnings(True)

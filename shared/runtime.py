@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ class Resources:
     naming: TopicNaming
     registry: CollectorRegistry
     extras: dict[str, Any] = field(default_factory=dict)
+    # Closers of what a service built from these resources (HTTP clients…), run at shutdown.
+    on_shutdown: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
 
 
 HandlersFactory = Callable[[Resources], Mapping[str, BatchHandler]]
@@ -174,6 +176,11 @@ class ServiceRuntime:
             for task in self._tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            for close in reversed(resources.on_shutdown):
+                try:
+                    await close()
+                except Exception as exc:
+                    log.warning("a shutdown step failed", extra={"error": type(exc).__name__})
             # Also when the start was cancelled halfway: its consumers must be closed.
             try:
                 await broker.stop()

@@ -34,6 +34,8 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Larger bodies are refused with 413 before any route reads them (uploads get their own cap).
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     topic_prefix: str = ""

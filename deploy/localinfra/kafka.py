@@ -294,8 +294,8 @@ class KafkaServer:
             lib,
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            self._cluster_id(),
+            # One argument: an id may start with "-", which the tool would read as an option.
+            f"--cluster-id={self._cluster_id()}",
             "-c",
             str(self.properties_file),
             "--ignore-formatted",

@@ -47,16 +47,15 @@ async def enqueue(conn: Connection, messages: Sequence[Envelope]) -> None:
         return
     await conn.execute(
         """
-        INSERT INTO outbox (topic, message_key, payload, headers, uai)
-        SELECT t.topic, t.message_key, t.payload, t.headers::jsonb, t.uai
-          FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::text[])
-               AS t(topic, message_key, payload, headers, uai)
+        INSERT INTO outbox (topic, message_key, payload, headers)
+        SELECT t.topic, t.message_key, t.payload, t.headers::jsonb
+          FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[])
+               AS t(topic, message_key, payload, headers)
         """,
         [m.schema_ for m in messages],
         [m.uai.encode() for m in messages],
         [encode(m) for m in messages],
         [_headers_json(m) for m in messages],
-        [m.uai for m in messages],
     )
 
 

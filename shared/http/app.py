@@ -9,6 +9,8 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 
 from shared.auth import TokenService
+from shared.http.errors import install_error_handlers
+from shared.http.limits import BodySizeLimit
 from shared.http.probes import probes_router
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
@@ -27,6 +29,8 @@ def service_app(
             yield
 
     app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_body_bytes)
+    install_error_handlers(app)
     app.state.runtime = runtime
     app.state.tokens = TokenService(runtime.settings.token_signing_key.get_secret_value())
     app.include_router(probes_router(runtime.readiness_checks, runtime.registry))

@@ -4,57 +4,22 @@ the session's real Kafka and PostgreSQL, the operator reached over HTTP."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 from support.kafka_probe import eventually
-from support.processes import ManagedProcess, base_url, service_process, simulator_process
+from support.running_platform import Platform, start_platform
 
 from localinfra.demo import DEMO_UAI, seed_demo
-from shared.auth import Role, TokenService
-from shared.settings import LOCAL_TOKEN_SIGNING_KEY
-
-SERVICES = ["events", "dispatcher", "status-poller", "reporting"]
-
-
-@dataclass
-class Platform:
-    urls: dict[str, str]
-    processes: list[ManagedProcess]
-
-    def headers(self) -> dict[str, str]:
-        token = TokenService(LOCAL_TOKEN_SIGNING_KEY).mint("cpe", Role.STAFF, [DEMO_UAI])
-        return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
 async def platform(isolation, topics, logs_dir) -> AsyncIterator[Platform]:
     await topics()
-    simulator = simulator_process(log_path=logs_dir / "simulator.log")
-    extra = {
-        "events": {"simulator_base_url": None},
-        "status-poller": {"poll_interval_s": "1", "poll_tick_s": "0.2"},
-    }
-    processes = [simulator]
-    simulator.start()
-    await simulator.wait_ready(30)
-    extra["events"]["simulator_base_url"] = base_url(simulator)
-    for name in SERVICES:
-        env = isolation.env(db_schema=f"{isolation.schema}_{name.replace('-', '_')}")
-        env.update({k: v for k, v in extra.get(name, {}).items() if v is not None})
-        processes.append(service_process(name, env, log_dir=logs_dir))
-    for process in processes[1:]:
-        process.start()
-    try:
-        for process in processes:
-            await process.wait_ready(120)
-        yield Platform({p.name: base_url(p) for p in processes}, processes)
-    finally:
-        for process in reversed(processes):
-            process.terminate()
+    async for running in start_platform(isolation, logs_dir):
+        yield running
 
 
 @pytest.mark.slow

@@ -8,6 +8,8 @@ import json
 import pytest
 from support.events_api import OTHER_UAI, UAI, Api, seed_school
 
+from shared.db.pool import tenant_transaction
+
 
 async def outbox(api: Api, topic: str) -> list[dict]:
     pool = api.app.state.resources.pool
@@ -29,9 +31,8 @@ async def test_provider_password_is_stored_encrypted_and_never_returned(api: Api
     provider = await api.ok("GET", f"/api/v1/schools/{UAI}/provider")
     assert provider["password_set"] is True
     assert "s3cret-pw" not in json.dumps(provider)
-    stored = await api.app.state.resources.pool.fetchval(
-        "SELECT password_encrypted FROM provider_settings"
-    )
+    async with tenant_transaction(api.app.state.resources.pool, {UAI}) as conn:
+        stored = await conn.fetchval("SELECT password_encrypted FROM provider_settings")
     assert "s3cret-pw" not in stored
     settings = (await outbox(api, "school.settings.v1"))[-1]
     assert settings["provider"]["dialect"] == "simulator"

@@ -14,7 +14,7 @@ BASE = f"/api/v1/schools/{UAI}/sms"
 
 
 async def refresh_messages(pool: asyncpg.Pool[Any]) -> list[dict[str, Any]]:
-    records = await pool.fetch("SELECT topic, payload, uai FROM outbox ORDER BY id")
+    records = await pool.fetch("SELECT topic, payload FROM outbox ORDER BY id")
     assert all(r["topic"] == "sms.refresh.v1" for r in records)
     return [json.loads(r["payload"]) for r in records]
 

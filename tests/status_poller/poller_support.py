@@ -36,6 +36,7 @@ from shared.contracts.topics import (
     SMS_SUBMITTED,
 )
 from shared.crypto import SecretBox
+from shared.db.pool import set_all_schools_scope, tenant_transaction
 from shared.operators.base import (
     AccountConfig,
     AdapterRegistry,
@@ -223,9 +224,10 @@ class Poller:
         await self.publish(school_settings(uai, dialect, self.box, **kwargs))
 
         async def stored() -> bool:
-            found = await self.resources.pool.fetchval(
-                "SELECT dialect FROM provider_accounts WHERE uai = $1", uai
-            )
+            async with tenant_transaction(self.resources.pool, {uai}) as conn:
+                found = await conn.fetchval(
+                    "SELECT dialect FROM provider_accounts WHERE uai = $1", uai
+                )
             return bool(found == dialect)
 
         await eventually(stored, timeout=60)
@@ -253,9 +255,9 @@ class Poller:
         return await self.statuses(sms_id)
 
     async def row(self, sms_id: UUID) -> Any:
-        return await self.resources.pool.fetchrow(
-            "SELECT * FROM tracked_sms WHERE sms_id = $1", sms_id
-        )
+        async with self.resources.pool.acquire() as conn, conn.transaction():
+            await set_all_schools_scope(conn, "test: read one tracked SMS")
+            return await conn.fetchrow("SELECT * FROM tracked_sms WHERE sms_id = $1", sms_id)
 
     async def settled(self) -> None:
         """Wait until every consumed message is applied and every outbox row published."""

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from support.kafka_probe import eventually
 
-from shared.db.pool import create_pool
+from shared.db.pool import create_pool, set_all_schools_scope, tenant_transaction
 from shared.states import SmsState
 from status_poller.adapters.tracked_sms_repository import TrackedSmsRepository
 from status_poller.domain.lifecycle import TrackedSms
@@ -41,22 +41,27 @@ async def test_two_pollers_claim_disjoint_rows_and_a_dead_pollers_rows_come_back
     pool = await create_pool(settings.database_dsn.get_secret_value(), isolation.schema)
     try:
         rows = [due_sms("0750001A") for _ in range(6)] + [due_sms("0930002B") for _ in range(4)]
-        async with pool.acquire() as conn:
+        async with tenant_transaction(pool, {"0750001A", "0930002B"}) as conn:
             assert len(await TrackedSmsRepository(conn).insert_new(rows)) == 10
 
         lease = timedelta(seconds=1)
         async with pool.acquire() as first, pool.acquire() as second:
             # Both claims run while the other's transaction is still open: SKIP LOCKED.
             async with first.transaction(), second.transaction():
+                await set_all_schools_scope(first, "test: first poller's claim")
+                await set_all_schools_scope(second, "test: second poller's claim")
                 mine = await TrackedSmsRepository(first).claim_due(limit=6, lease=lease)
                 theirs = await TrackedSmsRepository(second).claim_due(limit=6, lease=lease)
             assert len(mine) == 6 and len(theirs) == 4
             assert {r.sms_id for r in mine}.isdisjoint({r.sms_id for r in theirs})
             # Committed, the lease keeps them from a third claim...
-            assert await TrackedSmsRepository(first).claim_due(limit=10, lease=lease) == []
+            async with first.transaction():
+                await set_all_schools_scope(first, "test: third claim")
+                assert await TrackedSmsRepository(first).claim_due(limit=10, lease=lease) == []
 
         async def returned() -> bool:
-            async with pool.acquire() as conn:
+            async with pool.acquire() as conn, conn.transaction():
+                await set_all_schools_scope(conn, "test: claim after the lease")
                 again = await TrackedSmsRepository(conn).claim_due(
                     limit=10, lease=lease, busy_schools=["0930002B"]
                 )

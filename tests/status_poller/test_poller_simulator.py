@@ -13,6 +13,7 @@ from poller_support import PROVIDER_CODE, running_poller, submitted
 from support.kafka_probe import eventually
 
 from shared.contracts import ProviderAccountV1, SchoolSettingsV1
+from shared.db.pool import tenant_transaction
 
 # Until the wheel ships the simulator, import it from its folder (as tests/operator_simulator do).
 _spec = importlib.util.find_spec("operator_simulator")
@@ -63,9 +64,10 @@ async def test_an_sms_sent_through_the_simulator_is_followed_until_delivered(
             )
 
             async def account_stored() -> bool:
-                found = await poller.resources.pool.fetchval(
-                    "SELECT count(*) FROM provider_accounts WHERE uai = $1", UAI
-                )
+                async with tenant_transaction(poller.resources.pool, {UAI}) as conn:
+                    found = await conn.fetchval(
+                        "SELECT count(*) FROM provider_accounts WHERE uai = $1", UAI
+                    )
                 return bool(found == 1)
 
             await eventually(account_stored, timeout=60)

@@ -26,3 +26,12 @@ CREATE TABLE send_queue (
 
 CREATE INDEX send_queue_due_idx ON send_queue (next_attempt_at) WHERE state = 'queued';
 CREATE INDEX send_queue_sending_idx ON send_queue (sending_since) WHERE state = 'sending';
+
+-- Row-level security, the second tenant wall (shared/db/migrations/0002_tenant_scope.sql): the
+-- consumer writes under its batch's schools, each school's results are recorded under that
+-- school, and only the sender's claim of due and stale SMS declares all schools.
+ALTER TABLE send_queue ENABLE ROW LEVEL SECURITY;
+ALTER TABLE send_queue FORCE ROW LEVEL SECURITY;
+
+CREATE POLICY school_scope ON send_queue FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));

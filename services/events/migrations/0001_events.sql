@@ -102,3 +102,36 @@ CREATE INDEX sms_absence_idx ON sms (absence_id);
 -- One SMS per absence, action and number while it waits: two guardians sharing a mobile get one.
 CREATE UNIQUE INDEX sms_one_pending_per_number
     ON sms (absence_id, action_id, recipient_phone) WHERE state = 'pending';
+
+-- Row-level security, the second wall behind the HTTP tenant check: a staff request's transaction
+-- sees and writes only its school, a consumer's only the schools of its batch (see
+-- shared/db/migrations/0002_tenant_scope.sql). FORCE: the tables' owner is held to it too.
+ALTER TABLE schools ENABLE ROW LEVEL SECURITY;
+ALTER TABLE schools FORCE ROW LEVEL SECURITY;
+ALTER TABLE provider_settings ENABLE ROW LEVEL SECURITY;
+ALTER TABLE provider_settings FORCE ROW LEVEL SECURITY;
+ALTER TABLE actions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE actions FORCE ROW LEVEL SECURITY;
+ALTER TABLE pupils ENABLE ROW LEVEL SECURITY;
+ALTER TABLE pupils FORCE ROW LEVEL SECURITY;
+ALTER TABLE recipients ENABLE ROW LEVEL SECURITY;
+ALTER TABLE recipients FORCE ROW LEVEL SECURITY;
+ALTER TABLE absences ENABLE ROW LEVEL SECURITY;
+ALTER TABLE absences FORCE ROW LEVEL SECURITY;
+ALTER TABLE sms ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sms FORCE ROW LEVEL SECURITY;
+
+CREATE POLICY school_scope ON schools FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));
+CREATE POLICY school_scope ON provider_settings FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));
+CREATE POLICY school_scope ON actions FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));
+CREATE POLICY school_scope ON pupils FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));
+CREATE POLICY school_scope ON recipients FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));
+CREATE POLICY school_scope ON absences FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));
+CREATE POLICY school_scope ON sms FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));

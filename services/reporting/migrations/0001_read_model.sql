@@ -76,15 +76,19 @@ CREATE TABLE school_calendars (
     as_of                   timestamptz NOT NULL
 );
 
--- Row-level security, the second wall behind the HTTP tenant check: a transaction sees only the
--- schools it declared (shared.db.pool.set_tenant_scope; the consumer declares its batch's).
+-- Row-level security, the second wall behind the HTTP tenant check: a transaction sees and writes
+-- only the schools it declared (shared.db.pool.set_tenant_scope; the consumer declares its batch's;
+-- see shared/db/migrations/0002_tenant_scope.sql). FORCE: the tables' owner is held to it too.
 ALTER TABLE sms_tracking ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sms_tracking FORCE ROW LEVEL SECURITY;
 ALTER TABLE monthly_counts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE monthly_counts FORCE ROW LEVEL SECURITY;
 ALTER TABLE school_calendars ENABLE ROW LEVEL SECURITY;
+ALTER TABLE school_calendars FORCE ROW LEVEL SECURITY;
 
-CREATE POLICY school_scope ON sms_tracking
-    USING (uai = ANY (string_to_array(current_setting('app.tenant_uais', true), ',')));
-CREATE POLICY school_scope ON monthly_counts
-    USING (uai = ANY (string_to_array(current_setting('app.tenant_uais', true), ',')));
-CREATE POLICY school_scope ON school_calendars
-    USING (uai = ANY (string_to_array(current_setting('app.tenant_uais', true), ',')));
+CREATE POLICY school_scope ON sms_tracking FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));
+CREATE POLICY school_scope ON monthly_counts FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));
+CREATE POLICY school_scope ON school_calendars FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));

@@ -38,3 +38,12 @@ CREATE INDEX tracked_sms_due_idx ON tracked_sms (next_poll_at) WHERE next_poll_a
 
 -- "Mettre à jour" for a whole school.
 CREATE INDEX tracked_sms_school_followed_idx ON tracked_sms (uai) WHERE next_poll_at IS NOT NULL;
+
+-- Row-level security, the second tenant wall (shared/db/migrations/0002_tenant_scope.sql): the
+-- consumer writes under its batch's schools, each school's answers are recorded under that
+-- school, and only the poller's claim of due rows (and its count) declares all schools.
+ALTER TABLE tracked_sms ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tracked_sms FORCE ROW LEVEL SECURITY;
+
+CREATE POLICY school_scope ON tracked_sms FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));

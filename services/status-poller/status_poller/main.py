@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -56,7 +55,6 @@ class _Parts:
 
     tracker: Tracker
     poller: StatusPoller
-    http_client: httpx.AsyncClient | None  # owned here: closed on shutdown
 
 
 class _Composition:
@@ -76,11 +74,7 @@ class _Composition:
 
     def background(self, resources: Resources) -> Sequence[LoopFactory]:
         parts = self._parts(resources)
-        loops: list[LoopFactory] = [parts.poller.run]
-        if parts.http_client is not None:
-            client = parts.http_client
-            loops.append(lambda: _close_on_shutdown(client))
-        return loops
+        return [parts.poller.run]
 
     def _parts(self, resources: Resources) -> _Parts:
         parts = resources.extras.get(_EXTRAS_KEY)
@@ -92,6 +86,7 @@ class _Composition:
         adapters = self._adapters
         if adapters is None:
             client = httpx.AsyncClient(timeout=self._settings.operator_http_timeout_s)
+            resources.on_shutdown.append(client.aclose)
             adapters = AdapterRegistry({SimulatorAdapter.dialect: SimulatorAdapter(client)})
         policy = poll_policy(self._settings)
         parts = _Parts(
@@ -104,22 +99,9 @@ class _Composition:
                 config=poller_config(self._settings),
                 metrics=self._metrics,
             ),
-            http_client=client,
         )
         resources.extras[_EXTRAS_KEY] = parts
         return parts
-
-
-async def _close_on_shutdown(client: httpx.AsyncClient) -> None:
-    """Hold the adapters' HTTP client open until the runtime cancels its loops, then close it.
-
-    The runtime has no shutdown hook for a service's own objects; a loop that only waits for its
-    cancellation is one.
-    """
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await client.aclose()
 
 
 def build_app(

@@ -7,7 +7,6 @@ CREATE TABLE outbox (
     message_key  bytea,
     payload      bytea       NOT NULL,
     headers      jsonb       NOT NULL DEFAULT '[]'::jsonb,
-    uai          text,
     created_at   timestamptz NOT NULL DEFAULT now(),
     published_at timestamptz
 );

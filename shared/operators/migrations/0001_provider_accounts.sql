@@ -19,3 +19,11 @@ CREATE TABLE provider_accounts (
     receipt_secret_encrypted text,
     updated_at               timestamptz NOT NULL DEFAULT now()
 );
+
+-- Tenant wall (shared/db/migrations/0002_tenant_scope.sql): a transaction sees the accounts of the
+-- schools it declared; the sender's and the poller's claims load those of their claimed rows
+-- under an explicit all-schools scope.
+ALTER TABLE provider_accounts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE provider_accounts FORCE ROW LEVEL SECURITY;
+CREATE POLICY school_scope ON provider_accounts FOR ALL
+    USING (tenant_allows(uai)) WITH CHECK (tenant_allows(uai));

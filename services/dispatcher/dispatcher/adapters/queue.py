@@ -1,4 +1,9 @@
-"""SQL of the send queue."""
+"""SQL of the send queue.
+
+Row-level security limits every statement to the schools its transaction declared: the consumer's
+batch, one school when a result is recorded, or every school for the sender's claims (the caller
+declares it with `shared.db.pool.set_all_schools_scope`; declared nothing, they claim nothing).
+"""
 
 from __future__ import annotations
 
@@ -56,7 +61,8 @@ async def enqueue_requests(conn: Connection, messages: Sequence[SmsRequestedV1])
 
 
 async def claim_due(conn: Connection, limit: int) -> list[QueuedSms]:
-    """Take due SMS for sending ("sending" is recorded before any operator call).
+    """Take due SMS for sending ("sending" is recorded before any operator call), across the
+    schools the transaction declared (the sender declares all of them).
 
     SKIP LOCKED lets several dispatcher replicas claim disjoint rows.
     """
@@ -77,7 +83,8 @@ async def claim_due(conn: Connection, limit: int) -> list[QueuedSms]:
 
 
 async def claim_stale_sending(conn: Connection, older_than_s: float, limit: int) -> list[QueuedSms]:
-    """SMS left in "sending" by a dispatcher that died mid-call: their outcome is unknown."""
+    """SMS left in "sending" by a dispatcher that died mid-call: their outcome is unknown
+    (across the schools the transaction declared, like `claim_due`)."""
     rows = await conn.fetch(
         f"""
         UPDATE send_queue SET sending_since = now()
@@ -133,6 +140,7 @@ async def requeue(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
 
 
 async def waiting_by_school(conn: Connection) -> dict[str, int]:
+    """SMS still to send, per school among those the transaction declared."""
     rows = await conn.fetch(
         "SELECT uai, count(*) AS n FROM send_queue"
         " WHERE state IN ('queued', 'sending') GROUP BY uai"

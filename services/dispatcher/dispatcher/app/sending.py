@@ -24,7 +24,7 @@ from dispatcher.domain.retry import retry_delay
 from shared.contracts import Envelope, SmsRejectedV1, SmsSubmittedV1
 from shared.crypto import SecretBox
 from shared.db.outbox import OutboxRelay, enqueue
-from shared.db.pool import set_tenant_scope
+from shared.db.pool import set_all_schools_scope, tenant_transaction
 from shared.operators.accounts import SchoolAccount, load_accounts
 from shared.operators.base import (
     AdapterRegistry,
@@ -86,19 +86,12 @@ class Sender:
     async def run_once(self) -> int:
         """One round: recover SMS stuck in "sending", then send the due ones; returns how many."""
         loop_time = asyncio.get_running_loop().time()
-        stale: list[QueuedSms] = []
-        if loop_time - self._last_recovery > min(10.0, self._config.sending_timeout_s / 2):
+        recover = loop_time - self._last_recovery > min(10.0, self._config.sending_timeout_s / 2)
+        if recover:
             self._last_recovery = loop_time
-            async with self._pool.acquire() as conn, conn.transaction():
-                stale = await queue.claim_stale_sending(
-                    conn, self._config.sending_timeout_s, self._config.claim_limit
-                )
-        async with self._pool.acquire() as conn, conn.transaction():
-            due = await queue.claim_due(conn, self._config.claim_limit)
+        due, stale, accounts = await self._claim(recover=recover)
         if not due and not stale:
             return 0
-        async with self._pool.acquire() as conn:
-            accounts = await load_accounts(conn, {s.uai for s in (*due, *stale)})
         work = [
             self._guarded(self._send_school, uai, rows, accounts.get(uai))
             for uai, rows in _by_school(due).items()
@@ -109,6 +102,29 @@ class Sender:
         await asyncio.gather(*work)
         self._relay.wake()
         return len(due) + len(stale)
+
+    async def _claim(
+        self, *, recover: bool
+    ) -> tuple[list[QueuedSms], list[QueuedSms], dict[str, SchoolAccount]]:
+        """Claim the due SMS (and, when `recover`, the stale "sending" ones) of every school, with
+        the accounts of their schools.
+
+        The sender serves the whole académie from one queue, so this is the one place it reads
+        across schools, and it says so (row-level security); what it then records is written
+        under each school's own scope (`_record`).
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            await set_all_schools_scope(conn, "dispatcher: claim due and stale SMS")
+            stale: list[QueuedSms] = []
+            if recover:
+                stale = await queue.claim_stale_sending(
+                    conn, self._config.sending_timeout_s, self._config.claim_limit
+                )
+            due = await queue.claim_due(conn, self._config.claim_limit)
+            if not due and not stale:
+                return [], [], {}
+            accounts = await load_accounts(conn, {s.uai for s in (*due, *stale)})
+        return due, stale, accounts
 
     async def _guarded(
         self, step: Any, uai: str, rows: list[QueuedSms], account: SchoolAccount | None
@@ -290,8 +306,7 @@ class Sender:
                 )
             )
         requeued_rows = [(uai, sms.sms_id, delay, error) for sms, delay, error in outcome.requeued]
-        async with self._pool.acquire() as conn, conn.transaction():
-            await set_tenant_scope(conn, {uai})
+        async with tenant_transaction(self._pool, {uai}) as conn:
             await queue.mark_submitted(conn, submitted_rows)
             await queue.mark_rejected(conn, rejected_rows)
             await queue.requeue(conn, requeued_rows)

@@ -18,7 +18,7 @@ from events.domain.providers import ProviderEntry
 from shared.auth import Principal, Role
 from shared.auth.http import FORBIDDEN, AcademiePrincipal, CurrentPrincipal, SchoolPrincipal
 from shared.contracts.envelope import SenderName, TimeZoneName
-from shared.db.pool import set_tenant_scope
+from shared.db.pool import tenant_transaction
 from shared.db.types import Connection
 from shared.runtime import Resources
 
@@ -125,8 +125,7 @@ Catalog = Annotated[dict[str, ProviderEntry], Depends(catalog)]
 @contextlib.asynccontextmanager
 async def school_tx(res: Resources, uai: str) -> AsyncIterator[Connection]:
     """One transaction working for one school (declared for row-level security)."""
-    async with res.pool.acquire() as conn, conn.transaction():
-        await set_tenant_scope(conn, {uai})
+    async with tenant_transaction(res.pool, {uai}) as conn:
         yield conn
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 
-from shared.db.pool import set_tenant_scope
+from shared.db.pool import tenant_transaction
 from shared.db.types import Connection
 
 
@@ -21,9 +21,5 @@ async def school_transaction(
     Read-only transactions run at REPEATABLE READ so that a page and its count come from one
     snapshot.
     """
-    isolation: Literal["repeatable_read", "read_committed"] = (
-        "repeatable_read" if readonly else "read_committed"
-    )
-    async with pool.acquire() as conn, conn.transaction(isolation=isolation, readonly=readonly):
-        await set_tenant_scope(conn, {uai})
+    async with tenant_transaction(pool, {uai}, readonly=readonly) as conn:
         yield conn

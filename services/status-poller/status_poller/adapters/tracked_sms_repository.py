@@ -27,7 +27,12 @@ _ROW_ARRAYS = (
 
 
 class TrackedSmsRepository:
-    """The tracked SMS of the schools a transaction works for."""
+    """The tracked SMS of the schools a transaction works for.
+
+    Row-level security limits every statement to the schools the transaction declared; the
+    cross-school reads (`claim_due`, `count_due`) see every school only when the caller declared
+    `shared.db.pool.set_all_schools_scope`, and nothing when it declared none.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -119,8 +124,9 @@ class TrackedSmsRepository:
     async def claim_due(
         self, *, limit: int, lease: timedelta, busy_schools: Iterable[str] = ()
     ) -> list[TrackedSms]:
-        """Take up to `limit` due rows, every school at once (the poller's cross-school read),
-        skipping rows another poller holds and the schools this one is still busy with.
+        """Take up to `limit` due rows, every school at once (the poller's cross-school read,
+        under the all-schools scope), skipping rows another poller holds and the schools this one
+        is still busy with.
 
         The rows are held by a lease: their next look moves to now + `lease`, so that another
         replica does not take them, and they come back by themselves if this one dies. The
@@ -147,7 +153,8 @@ class TrackedSmsRepository:
         return [_tracked(row) for row in rows]
 
     async def count_due(self) -> int:
-        """How many rows are due now, every school at once (a metric)."""
+        """How many rows are due now, every school at once (a metric; under the all-schools
+        scope)."""
         value = await self._conn.fetchval(
             "SELECT count(*) FROM tracked_sms WHERE next_poll_at <= now()"
         )

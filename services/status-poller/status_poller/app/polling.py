@@ -27,7 +27,7 @@ import asyncpg
 from shared.contracts import utc_now
 from shared.crypto import DecryptionError, SecretBox
 from shared.db.outbox import enqueue
-from shared.db.pool import set_tenant_scope
+from shared.db.pool import set_all_schools_scope, tenant_transaction
 from shared.operators.accounts import SchoolAccount, load_accounts
 from shared.operators.base import (
     AccountConfig,
@@ -117,13 +117,15 @@ class StatusPoller:
         await self._observe_due()
         if len(self._schools) >= self._config.concurrency:
             return 0  # as many schools in flight as request slots: let them finish first
-        async with self._pool.acquire() as conn:
-            async with conn.transaction():
-                rows = await TrackedSmsRepository(conn).claim_due(
-                    limit=self._config.claim_limit,
-                    lease=self._config.lease,
-                    busy_schools=self._schools.keys(),
-                )
+        async with self._pool.acquire() as conn, conn.transaction():
+            # The one read across schools (row-level security): the due rows of every school and
+            # their schools' accounts. Each school's answers are recorded under its own scope.
+            await set_all_schools_scope(conn, "status-poller: claim due SMS")
+            rows = await TrackedSmsRepository(conn).claim_due(
+                limit=self._config.claim_limit,
+                lease=self._config.lease,
+                busy_schools=self._schools.keys(),
+            )
             if not rows:
                 return 0
             accounts = await load_accounts(conn, {row.uai for row in rows})
@@ -266,8 +268,7 @@ class StatusPoller:
     ) -> None:
         """Apply the answers to the rows as they are now, store them, publish the changes."""
         now = utc_now()
-        async with self._pool.acquire() as conn, conn.transaction():
-            await set_tenant_scope(conn, {uai})
+        async with tenant_transaction(self._pool, {uai}) as conn:
             repo = TrackedSmsRepository(conn)
             current = await repo.lock((uai, row.sms_id) for row in claimed)
             stored: list[TrackedSms] = []
@@ -294,7 +295,8 @@ class StatusPoller:
         if moment - self._due_observed_at < self._config.due_metric_every.total_seconds():
             return
         self._due_observed_at = moment
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            await set_all_schools_scope(conn, "status-poller: count due SMS (metric)")
             self._metrics.due(await TrackedSmsRepository(conn).count_due())
 
 
