@@ -62,6 +62,13 @@ def terminate(proc: subprocess.Popen[bytes], sig: signal.Signals, timeout: float
     return proc.returncode
 
 
+def kill(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child's whole process group (a crash: no shutdown code runs) and reap it."""
+    signal_group(proc, signal.SIGKILL)
+    proc.wait()
+    unregister(proc)
+
+
 def _kill_all_at_exit() -> None:
     with _LOCK:
         live = list(_LIVE.values())

@@ -390,9 +390,7 @@ class KafkaServer:
         """SIGKILL the broker's process group (a crash, for recovery tests)."""
         if self._proc is None:
             return
-        _process.signal_group(self._proc, signal.SIGKILL)
-        self._proc.wait()
-        _process.unregister(self._proc)
+        _process.kill(self._proc)
         self._proc = None
 
     def restart(self, timeout: float = 90) -> None:

@@ -338,9 +338,7 @@ class PostgresServer:
             return
         # The whole group, not just the postmaster: orphaned backends would keep the shared
         # memory attached and the next postmaster would refuse to start.
-        _process.signal_group(self._proc, signal.SIGKILL)
-        self._proc.wait()
-        _process.unregister(self._proc)
+        _process.kill(self._proc)
         self._proc = None
 
     def restart(self, timeout: float = 60) -> None:

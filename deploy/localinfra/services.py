@@ -19,7 +19,7 @@ from typing import IO
 
 import httpx
 
-from ._process import free_port, register, signal_group, tail, terminate, unregister
+from ._process import free_port, kill, register, tail, terminate
 
 SERVICES: dict[str, tuple[str, str, int]] = {
     # name: (python package, settings prefix, default port)
@@ -113,9 +113,7 @@ class ManagedProcess:
     def kill(self) -> None:
         """SIGKILL the whole process group: no shutdown code runs."""
         assert self.process is not None
-        signal_group(self.process, signal.SIGKILL)
-        self.process.wait()
-        unregister(self.process)
+        kill(self.process)
 
     async def restart(self, timeout: float = 60.0) -> None:
         if self.running():

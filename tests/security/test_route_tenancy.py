@@ -132,6 +132,31 @@ async def test_every_route_refuses_strangers_and_leaks_nothing(
     assert checked >= 20, f"only {checked} routes found: the enumeration is broken"
 
 
+async def test_malformed_input_on_every_route_is_a_4xx_never_a_500(
+    services: dict[str, Service],
+) -> None:
+    events = services["events"]
+    tokens = TokenService(events.app.state.runtime.settings.token_signing_key.get_secret_value())
+    own = {"Authorization": f"Bearer {tokens.mint('rectorat', Role.ACADEMIE_ADMIN)}"}
+    bodies: list[dict[str, Any]] = [
+        {"content": b'{"truncated": ', "headers": {"content-type": "application/json"}},
+        {"json": {"unknown_field": 1}},
+        {"json": [1, 2, 3]},
+        {"content": b"\xff\xfe", "headers": {"content-type": "application/json"}},
+    ]
+    for service in services.values():
+        for method, template in api_routes(service.app):
+            url = fill(template, {}).replace("{", "").replace("}", "")
+            for body in bodies:
+                headers = {**own, **body.get("headers", {})}
+                kwargs = {k: v for k, v in body.items() if k != "headers"}
+                answer = await service.client.request(method, url, headers=headers, **kwargs)
+                assert answer.status_code < 500, (service.name, method, template, body, answer.text)
+            bad_path = url.replace(UAI, "not-a-uai") if "{uai}" in template else url + "/x"
+            answer = await service.client.request(method, bad_path, headers=own)
+            assert answer.status_code < 500, (service.name, method, bad_path, answer.text)
+
+
 async def test_the_session_cookie_carries_a_token_like_the_bearer_header(
     services: dict[str, Service],
 ) -> None:
