@@ -128,7 +128,16 @@ class BatchConsumer:
 
     def _rewind(self, ops: ConsumerOps, offsets: Mapping[TopicPartition, int]) -> None:
         for partition, offset in offsets.items():
-            ops.seek(partition, offset)
+            try:
+                ops.seek(partition, offset)
+            except IllegalStateError:
+                # Revoked mid-batch: its new owner starts from the last commit, which is at or
+                # before this offset, so nothing is skipped. The other partitions must still
+                # be rewound, hence no early exit.
+                log.info(
+                    "partition moved before it could be rewound",
+                    extra={"group": self.group, "partition": partition.partition},
+                )
 
     async def _apply(
         self, records: Sequence[ConsumerRecord[Any, Any]]
