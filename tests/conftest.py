@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
 from localinfra.docker_probe import docker_engine_available
@@ -59,6 +62,7 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestInfra]:
         kafka_bootstrap=kafka,
         database_admin_dsn=admin,
         fast_unsafe=True,
+        kafka_heap="1536m",
     )
     stack.start()
     try:
@@ -119,15 +123,27 @@ def isolation(infra: TestInfra) -> Isolation:
 
 
 @pytest.fixture
-def topics(isolation: Isolation) -> Callable[..., Any]:
-    """Create the platform's topics (and extra consumer groups' dead-letter topics) for a test."""
+async def topics(isolation: Isolation) -> AsyncIterator[Callable[..., Any]]:
+    """Create the platform's topics (and extra consumer groups' dead-letter topics) for a test;
+    they are deleted afterwards, so that a long session does not pile up thousands of
+    partitions in the broker's memory."""
+    created: list[str] = []
 
     async def create(*extra: Subscription) -> None:
-        await create_topics(
-            isolation.infra.kafka_bootstrap, all_topic_specs(extra), isolation.prefix
-        )
+        specs = all_topic_specs(extra)
+        await create_topics(isolation.infra.kafka_bootstrap, specs, isolation.prefix)
+        created.extend(isolation.prefix + spec.name for spec in specs)
 
-    return create
+    yield create
+    if created:
+        admin = AIOKafkaAdminClient(bootstrap_servers=isolation.infra.kafka_bootstrap)
+        try:
+            await admin.start()
+            await admin.delete_topics(sorted(set(created)))
+        except KafkaError as exc:  # a test that stopped the broker: nothing more to clean
+            warnings.warn(f"topics of {isolation.prefix} not deleted: {exc!r}", stacklevel=1)
+        finally:
+            await admin.close()
 
 
 @pytest.fixture

@@ -103,6 +103,10 @@ async def seed_demo(events_url: str, simulator_url: str, *, delivery_delay_s: fl
                 },
             )
         )
+        # The académie's green light ("feu vert"), without which no provider can be set.
+        await _ok(
+            api.post(f"{events_url}/api/v1/academie/schools/enable", json={"uais": [DEMO_UAI]})
+        )
         await _ok(
             api.put(
                 f"{school}/provider",

@@ -69,8 +69,16 @@ class KafkaRecordProducer:
         if errors:
             raise errors[0]
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Close the client; a flush that does not finish in `timeout` is abandoned.
+
+        Abandoning is safe: records not acknowledged were not marked in the outbox, so they are
+        published again by the next relay.
+        """
         async with self._lock:
             if self._producer is not None:
-                await self._producer.stop()
-                self._producer = None
+                producer, self._producer = self._producer, None
+                try:
+                    await asyncio.wait_for(producer.stop(), timeout)
+                except TimeoutError:
+                    log.warning("producer did not flush in time; unacknowledged rows stay queued")

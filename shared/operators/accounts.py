@@ -6,7 +6,6 @@ older than the stored version (a replay, or a reordering) changes nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +104,7 @@ def _row(m: SchoolSettingsV1) -> tuple[Any, ...]:
         m.sender_name,
         m.time_zone,
         m.school_year_start_month,
-        json.dumps(quiet) if quiet is not None else None,
+        quiet,
         p.provider_code if p else None,
         p.dialect if p else None,
         p.base_url if p else None,

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
+from events_support import running_api
 from support.events_api import Api
-
-from events.main import build_app
-from events.settings import EventsSettings
-from shared.auth import TokenService
 
 
 @pytest.fixture
 async def api(isolation, topics) -> AsyncIterator[Api]:
+    """Schools get the green light on creation (a deployment setting, refused in production)."""
     await topics()
-    settings = isolation.settings(EventsSettings)
-    app = build_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://events"
-        ) as client,
-    ):
-        yield Api(client, TokenService(settings.token_signing_key.get_secret_value()), app)
+    async with running_api(isolation, enable_schools_on_creation=True) as running:
+        yield running
+
+
+@pytest.fixture
+async def strict_api(isolation, topics) -> AsyncIterator[Api]:
+    """As in production: a school waits for the académie's green light."""
+    await topics()
+    async with running_api(isolation, enable_schools_on_creation=False) as running:
+        yield running

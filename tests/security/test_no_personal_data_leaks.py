@@ -53,6 +53,8 @@ async def test_no_canary_value_leaks_into_logs_metrics_or_dead_letters(
                 school, headers=admin, json={"name": "Collège Canari", "sender_name": "CANARI"}
             )
         ).status_code == 200
+        enable = f"{events}/api/v1/academie/schools/enable"
+        assert (await api.post(enable, headers=admin, json={"uais": [DEMO_UAI]})).status_code == 200
         assert (
             await api.put(
                 f"{school}/provider",

@@ -48,6 +48,7 @@ async def seed_school(
             "sender_name": "COLLEGE VH",
         },
     )
+    await api.ok("POST", "/api/v1/academie/schools/enable", as_="academie", json={"uais": [uai]})
     await api.ok(
         "PUT",
         f"/api/v1/schools/{uai}/provider",

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from dispatcher.adapters.metrics import SenderMetrics
 from dispatcher.app.sending import Sender, SenderConfig
 from dispatcher.entrypoints.handlers import handlers
 from dispatcher.settings import DispatcherSettings
@@ -54,8 +55,14 @@ def _sender_loop(
                     retry_base_s=settings.retry_base_s,
                     retry_max_s=settings.retry_max_s,
                     sending_timeout_s=settings.sending_timeout_s,
+                    no_provider_wait_s=settings.no_provider_wait_s,
+                    circuit_threshold=settings.circuit_threshold,
+                    circuit_cooldown_s=settings.circuit_cooldown_s,
+                    health_interval_s=settings.health_interval_s,
                 ),
+                SenderMetrics(resources.registry),
             )
+            resources.extras["sender"] = sender
             await sender.run()
 
     return run

@@ -6,7 +6,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from events.app.schools import Policy
 from events.domain.providers import catalog
+from events.domain.territories import territory
+from events.entrypoints import academie_api, settings_api
 from events.entrypoints.api import install_error_handlers, router
 from events.entrypoints.handlers import handlers
 from events.settings import EventsSettings
@@ -26,10 +29,17 @@ def build_app(settings: EventsSettings | None = None) -> FastAPI:
         handlers=handlers,
         kafka_in_readiness=False,
     )
-    app = service_app(runtime, title="events", routers=[router])
+    app = service_app(
+        runtime, title="events", routers=[settings_api.router, academie_api.router, router]
+    )
     entries = catalog(
         allow_simulator=settings.simulator_allowed, simulator_base_url=settings.simulator_base_url
     )
     app.state.catalog = {entry.code: entry for entry in entries}
+    app.state.policy = Policy(
+        default_territory=territory(settings.default_territory).code,
+        enabled_on_creation=settings.schools_enabled_on_creation,
+    )
+    app.state.import_max_bytes = settings.import_max_bytes
     install_error_handlers(app)
     return app

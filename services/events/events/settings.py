@@ -16,9 +16,20 @@ class EventsSettings(ServiceSettings):
     # The operator simulator is offered to schools only outside production.
     simulator_base_url: str = "http://127.0.0.1:8090"
     allow_simulator: bool | None = None
+    # The académie's territory: a new school's default (time zone, phone region, school year).
+    default_territory: str = "metropole"
+    # Schools are created waiting for the académie's green light. Outside production a
+    # deployment may choose to give it on creation; production never does.
+    enable_schools_on_creation: bool = False
+    # The largest CSV the académie may import in one request.
+    import_max_bytes: int = 2_000_000
 
     @property
     def simulator_allowed(self) -> bool:
         if self.allow_simulator is not None:
             return self.allow_simulator and self.profile is not Profile.PRODUCTION
         return self.profile is not Profile.PRODUCTION
+
+    @property
+    def schools_enabled_on_creation(self) -> bool:
+        return self.enable_schools_on_creation and self.profile is not Profile.PRODUCTION

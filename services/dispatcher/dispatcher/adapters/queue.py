@@ -1,8 +1,9 @@
 """SQL of the send queue.
 
 Row-level security limits every statement to the schools its transaction declared: the consumer's
-batch, one school when a result is recorded, or every school for the sender's claims (the caller
-declares it with `shared.db.pool.set_all_schools_scope`; declared nothing, they claim nothing).
+batch; one school when a lane claims its SMS or records their results; every school only for the
+scheduler's view of what waits and its recovery of stale "sending" SMS (the caller declares it with
+`shared.db.pool.set_all_schools_scope`; declared nothing, they see nothing).
 """
 
 from __future__ import annotations
@@ -30,11 +31,15 @@ class QueuedSms:
     correlation_id: UUID | None
     attempts: int
     queued_at: datetime
+    # Set by each claim, and required by each write of its result: a fencing token, so that an
+    # actor whose claim was taken over (a slow reconciliation, a replica presumed dead) writes
+    # nothing.
+    sending_since: datetime | None = None
 
 
 _COLUMNS = (
     "sms_id, uai, absence_id, action_code, recipient_role, recipient_phone, text, segments,"
-    " correlation_id, attempts, queued_at"
+    " correlation_id, attempts, queued_at, sending_since"
 )
 
 
@@ -60,31 +65,74 @@ async def enqueue_requests(conn: Connection, messages: Sequence[SmsRequestedV1])
     )
 
 
-async def claim_due(conn: Connection, limit: int) -> list[QueuedSms]:
-    """Take due SMS for sending ("sending" is recorded before any operator call), across the
-    schools the transaction declared (the sender declares all of them).
-
-    SKIP LOCKED lets several dispatcher replicas claim disjoint rows.
-    """
+async def claim_due_for_school(
+    conn: Connection, uai: str, limit: int, *, queued_before_s: float | None = None
+) -> list[QueuedSms]:
+    """Take up to `limit` due SMS of one school for sending (SKIP LOCKED: replicas and lanes
+    claim disjoint rows); with `queued_before_s`, only those queued longer ago than that."""
     rows = await conn.fetch(
         f"""
         UPDATE send_queue SET state = 'sending', sending_since = now(), attempts = attempts + 1
          WHERE sms_id IN (
                SELECT sms_id FROM send_queue
-                WHERE state = 'queued' AND next_attempt_at <= now()
+                WHERE uai = $1 AND state = 'queued' AND next_attempt_at <= now()
+                  AND ($3::float8 IS NULL OR queued_at < now() - make_interval(secs => $3))
                 ORDER BY next_attempt_at
-                LIMIT $1
+                LIMIT $2
                 FOR UPDATE SKIP LOCKED)
         RETURNING {_COLUMNS}
         """,
+        uai,
         limit,
+        queued_before_s,
     )
     return [QueuedSms(**dict(r)) for r in rows]
 
 
-async def claim_stale_sending(conn: Connection, older_than_s: float, limit: int) -> list[QueuedSms]:
+@dataclass(frozen=True)
+class SchoolQueue:
+    uai: str
+    waiting: int  # queued or being sent
+    due: int  # queued and due now
+    oldest_queued_at: datetime
+
+
+async def school_queues(conn: Connection) -> list[SchoolQueue]:
+    """What waits, per school, across the schools the transaction declared."""
+    rows = await conn.fetch(
+        """
+        SELECT uai, count(*) AS waiting,
+               count(*) FILTER (WHERE state = 'queued' AND next_attempt_at <= now()) AS due,
+               min(queued_at) AS oldest_queued_at
+          FROM send_queue WHERE state IN ('queued', 'sending') GROUP BY uai
+        """
+    )
+    return [SchoolQueue(**dict(r)) for r in rows]
+
+
+async def postpone(conn: Connection, uai: str, until: datetime) -> None:
+    """Hold a school's queued SMS until `until` (the end of its quiet hours)."""
+    await conn.execute(
+        """
+        UPDATE send_queue SET next_attempt_at = $2
+         WHERE uai = $1 AND state = 'queued' AND next_attempt_at < $2
+        """,
+        uai,
+        until,
+    )
+
+
+async def quiet_hours(conn: Connection, uai: str) -> Any:
+    """The school's stored quiet hours (jsonb), None when it has none or is unknown."""
+    return await conn.fetchval("SELECT quiet_hours FROM provider_accounts WHERE uai = $1", uai)
+
+
+async def claim_stale_sending(
+    conn: Connection, older_than_s: float, limit: int, *, skip_uais: Sequence[str] = ()
+) -> list[QueuedSms]:
     """SMS left in "sending" by a dispatcher that died mid-call: their outcome is unknown
-    (across the schools the transaction declared, like `claim_due`)."""
+    (across the schools the transaction declared; not those of `skip_uais`, which this process
+    is reconciling already)."""
     rows = await conn.fetch(
         f"""
         UPDATE send_queue SET sending_since = now()
@@ -92,6 +140,7 @@ async def claim_stale_sending(conn: Connection, older_than_s: float, limit: int)
                SELECT sms_id FROM send_queue
                 WHERE state = 'sending'
                   AND sending_since < now() - make_interval(secs => $1)
+                  AND uai <> ALL($3::text[])
                 ORDER BY sending_since
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)
@@ -99,50 +148,42 @@ async def claim_stale_sending(conn: Connection, older_than_s: float, limit: int)
         """,
         older_than_s,
         limit,
+        list(skip_uais),
     )
     return [QueuedSms(**dict(r)) for r in rows]
 
 
 async def mark_submitted(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """(uai, sms_id, state, provider_code, provider_message_id, operator_code)."""
+    """(uai, sms_id, state, provider_code, provider_message_id, operator_code, claimed_at)."""
     await conn.executemany(
         """
         UPDATE send_queue SET state = $3, provider_code = $4, provider_message_id = $5,
                operator_code = $6, finished_at = now(), sending_since = NULL
-         WHERE uai = $1 AND sms_id = $2 AND state = 'sending'
+         WHERE uai = $1 AND sms_id = $2 AND state = 'sending' AND sending_since = $7
         """,
         rows,
     )
 
 
 async def mark_rejected(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """(uai, sms_id, state, reason_code, operator_code, last_error)."""
+    """(uai, sms_id, state, reason_code, operator_code, last_error, claimed_at)."""
     await conn.executemany(
         """
         UPDATE send_queue SET state = $3, reason_code = $4, operator_code = $5, last_error = $6,
                finished_at = now(), sending_since = NULL
-         WHERE uai = $1 AND sms_id = $2 AND state = 'sending'
+         WHERE uai = $1 AND sms_id = $2 AND state = 'sending' AND sending_since = $7
         """,
         rows,
     )
 
 
 async def requeue(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """(uai, sms_id, delay_s, last_error): back in the queue, due after the delay."""
+    """(uai, sms_id, delay_s, last_error, claimed_at): back in the queue, due after the delay."""
     await conn.executemany(
         """
         UPDATE send_queue SET state = 'queued', sending_since = NULL, last_error = $4,
                next_attempt_at = now() + make_interval(secs => $3)
-         WHERE uai = $1 AND sms_id = $2 AND state = 'sending'
+         WHERE uai = $1 AND sms_id = $2 AND state = 'sending' AND sending_since = $5
         """,
         rows,
     )
-
-
-async def waiting_by_school(conn: Connection) -> dict[str, int]:
-    """SMS still to send, per school among those the transaction declared."""
-    rows = await conn.fetch(
-        "SELECT uai, count(*) AS n FROM send_queue"
-        " WHERE state IN ('queued', 'sending') GROUP BY uai"
-    )
-    return {r["uai"]: r["n"] for r in rows}

@@ -8,13 +8,16 @@ from uuid import UUID
 
 from shared.db.types import Connection
 
-ACTION_COLUMNS = "id, code, label, response_delay_days, template, contact_phone, active"
+ACTION_COLUMNS = (
+    "id, code, label, response_delay_days, template, contact_phone, provider_account_code, active"
+)
 
 
 async def insert_action(conn: Connection, uai: str, action_id: UUID, v: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO actions (id, uai, code, label, response_delay_days, template,"
-        " contact_phone, active) VALUES ($2, $1, $3, $4, $5, $6, $7, $8)",
+        " contact_phone, active, provider_account_code)"
+        " VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9)",
         uai,
         action_id,
         v["code"],
@@ -23,13 +26,15 @@ async def insert_action(conn: Connection, uai: str, action_id: UUID, v: dict[str
         v["template"],
         v.get("contact_phone"),
         v.get("active", True),
+        v.get("provider_account_code", 0),
     )
 
 
 async def update_action(conn: Connection, uai: str, action_id: UUID, v: dict[str, Any]) -> bool:
     result: str = await conn.execute(
         "UPDATE actions SET code = $3, label = $4, response_delay_days = $5, template = $6,"
-        " contact_phone = $7, active = $8 WHERE uai = $1 AND id = $2",
+        " contact_phone = $7, active = $8, provider_account_code = $9"
+        " WHERE uai = $1 AND id = $2",
         uai,
         action_id,
         v["code"],
@@ -38,6 +43,7 @@ async def update_action(conn: Connection, uai: str, action_id: UUID, v: dict[str
         v["template"],
         v.get("contact_phone"),
         v.get("active", True),
+        v.get("provider_account_code", 0),
     )
     return result.endswith(" 1")
 

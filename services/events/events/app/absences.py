@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from events.adapters import absences as repo
 from events.adapters import directory
 from events.app.directory import eligible, get_action, get_pupil, ineligible_reason
-from events.app.schools import PRODUCER, require_school
+from events.app.schools import PRODUCER, require_enabled, require_school
 from events.domain.errors import DomainError, NotFound
 from events.domain.phones import mask
 from events.domain.texts import AbsenceFacts, event_label, render
@@ -207,13 +207,7 @@ async def diffuse(
     conn: Connection, uai: str, ids: Sequence[UUID] | None, diffused_by: str
 ) -> dict[str, Any]:
     """ "Diffuser": queue the selected pending SMS and request their sending, in one transaction."""
-    school = await require_school(conn, uai)
-    if not school["sms_enabled"]:
-        raise DomainError(
-            "sms_not_enabled",
-            "L'envoi de SMS n'est pas encore autorisé pour cet établissement : "
-            "attendre le feu vert de l'académie.",
-        )
+    school = await require_enabled(conn, uai)
     now = datetime.now(UTC)
     moved = await repo.mark_queued(conn, uai, ids, diffused_by, now)
     messages = [

@@ -7,53 +7,76 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from events.adapters import audit
 from events.adapters import directory as repo
 from events.app.schools import require_school
+from events.domain.actions import PROCESSING, check_action
 from events.domain.errors import Conflict, DomainError, NotFound
 from events.domain.phones import normalise_mobile
-from events.domain.texts import check_template
 from shared.db.types import Connection
 
 
-async def create_action(conn: Connection, uai: str, values: dict[str, Any]) -> dict[str, Any]:
-    await require_school(conn, uai)
-    check_template(values["template"])
+async def create_action(
+    conn: Connection, uai: str, values: dict[str, Any], *, actor: str
+) -> dict[str, Any]:
+    school = await require_school(conn, uai)
+    checked = check_action(values, school["phone_region"])
     action_id = uuid4()
     try:
-        await repo.insert_action(conn, uai, action_id, values)
+        async with conn.transaction():
+            await repo.insert_action(conn, uai, action_id, checked)
     except asyncpg.UniqueViolationError:
-        raise Conflict(
-            "action_exists", "Une action porte déjà ce libellé court.", short_label=values["code"]
-        ) from None
+        raise _exists(checked["code"]) from None
+    await audit.insert(conn, [(uai, actor, "action.created", {"id": action_id, **checked})])
     return await get_action(conn, uai, action_id)
 
 
 async def update_action(
-    conn: Connection, uai: str, action_id: UUID, values: dict[str, Any]
+    conn: Connection, uai: str, action_id: UUID, values: dict[str, Any], *, actor: str
 ) -> dict[str, Any]:
-    check_template(values["template"])
+    school = await require_school(conn, uai)
+    checked = check_action(values, school["phone_region"])
+    before = await get_action(conn, uai, action_id)
     try:
-        found = await repo.update_action(conn, uai, action_id, values)
+        async with conn.transaction():
+            await repo.update_action(conn, uai, action_id, checked)
     except asyncpg.UniqueViolationError:
-        raise Conflict(
-            "action_exists", "Une action porte déjà ce libellé court.", short_label=values["code"]
-        ) from None
-    if not found:
-        raise NotFound("unknown_action", "Action inconnue.")
+        raise _exists(checked["code"]) from None
+    changes = {f: {"before": before[f], "after": v} for f, v in checked.items() if before[f] != v}
+    if changes:
+        await audit.insert(
+            conn, [(uai, actor, "action.updated", {"id": action_id, "changes": changes})]
+        )
     return await get_action(conn, uai, action_id)
+
+
+def _exists(code: str) -> Conflict:
+    return Conflict("action_exists", "Une action porte déjà ce libellé court.", short_label=code)
 
 
 async def get_action(conn: Connection, uai: str, action_id: UUID) -> dict[str, Any]:
     action = await repo.get_action(conn, uai, action_id)
     if action is None:
         raise NotFound("unknown_action", "Action inconnue.")
-    return action
+    school = await require_school(conn, uai)
+    return action_view(action, school)
 
 
-async def delete_action(conn: Connection, uai: str, action_id: UUID) -> None:
+def action_view(action: dict[str, Any], school: dict[str, Any]) -> dict[str, Any]:
+    """The seed's form: "Traitement" is always "Envoi de SMS"; "Émetteur" is the number the SMS
+    asks families to call back: the action's own (a CPE's direct line) or the school's."""
+    return {
+        **action,
+        "processing": PROCESSING,
+        "emitter": action["contact_phone"] or school["phone"],
+    }
+
+
+async def delete_action(conn: Connection, uai: str, action_id: UUID, *, actor: str) -> None:
     """Retire the action (SMS already made with it keep their history)."""
     if not await repo.deactivate_action(conn, uai, action_id):
         raise NotFound("unknown_action", "Action inconnue.")
+    await audit.insert(conn, [(uai, actor, "action.retired", {"id": action_id})])
 
 
 async def create_pupil(conn: Connection, uai: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -86,8 +109,8 @@ async def get_pupil(conn: Connection, uai: str, pupil_id: UUID) -> dict[str, Any
 
 
 async def list_actions(conn: Connection, uai: str) -> list[dict[str, Any]]:
-    await require_school(conn, uai)
-    return await repo.list_actions(conn, uai)
+    school = await require_school(conn, uai)
+    return [action_view(a, school) for a in await repo.list_actions(conn, uai)]
 
 
 async def list_pupils(conn: Connection, uai: str, limit: int, offset: int) -> list[dict[str, Any]]:
