@@ -62,11 +62,12 @@ class Subscription:
 
 # What each service consumes today; a service refuses to start when its handlers disagree, and
 # the AsyncAPI document is generated from this list. (Still to come, per the architecture:
-# events ← provider.health.v1, dispatcher ← sms.resolve.v1.)
+# dispatcher ← sms.resolve.v1.)
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("events", "events", SMS_SUBMITTED),
     Subscription("events", "events", SMS_REJECTED),
     Subscription("events", "events", SMS_STATUS),
+    Subscription("events", "events", PROVIDER_HEALTH),
     Subscription("dispatcher", "dispatcher", SCHOOL_SETTINGS),
     Subscription("dispatcher", "dispatcher", SMS_REQUESTED),
     Subscription("status-poller", "status-poller", SCHOOL_SETTINGS),

@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from events.adapters import audit
+from events.adapters import audit, health
 from events.adapters import schools as repo
 from events.app.schools import publish_settings, require_enabled, require_school
 from events.domain.errors import DomainError
@@ -113,3 +113,18 @@ async def provider_view(conn: Connection, uai: str) -> dict[str, Any]:
         "ca_reference": row["ca_reference"],
         "updated_at": row["updated_at"],
     }
+
+
+async def provider_health(conn: Connection, uai: str) -> dict[str, Any]:
+    """The operator's reachability, the SMS waiting and, when unreachable, the banner text."""
+    await require_school(conn, uai)
+    report = await health.get(conn, uai)
+    if report is None:
+        return {"known": False, "reachable": None, "waiting_sms": 0, "banner": None}
+    banner = None
+    if not report["reachable"]:
+        banner = (
+            "Le service d'envoi de SMS est injoignable ou ne répond pas : Vérifier les "
+            f"paramètres du fournisseur de service. {report['waiting_sms']} SMS en attente."
+        )
+    return {"known": True, **report, "banner": banner}

@@ -118,6 +118,13 @@ async def get_provider(uai: str, _p: SchoolPrincipal, res: Res) -> Any:
         return await providers.provider_view(conn, uai.upper())
 
 
+@router.get("/schools/{uai}/provider/health")
+async def get_provider_health(uai: str, _p: SchoolPrincipal, res: Res) -> Any:
+    """The dispatcher's latest word on the school's operator, for the staff banner."""
+    async with school_tx(res, uai.upper()) as conn:
+        return await providers.provider_health(conn, uai.upper())
+
+
 @router.put("/schools/{uai}/provider")
 async def put_provider(
     uai: str, body: ProviderIn, principal: SchoolPrincipal, res: Res, cat: Catalog
