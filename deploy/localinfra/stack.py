@@ -18,7 +18,8 @@ from shared.contracts.topics import all_topic_specs
 
 from . import _process
 from .kafka import KafkaServer
-from .postgres import PostgresServer, dsn, provision
+from .postgres import PostgresServer
+from .provisioning import dsn, provision
 from .topics import create_topics
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,8 @@ from aiokafka.structs import TopicPartition
 
 from localinfra.docker_probe import docker_engine_available
 from localinfra.kafka import KafkaServer
-from localinfra.postgres import PostgresError, PostgresServer, dsn, find_pg_bin, provision
+from localinfra.postgres import PostgresError, PostgresServer, find_pg_bin
+from localinfra.provisioning import dsn, provision
 from localinfra.stack import LocalInfra
 from localinfra.topics import TopicError, create_topics, describe_topic_config
 from shared.contracts.topics import SCHOOL_SETTINGS, SMS_REQUESTED, TopicSpec, all_topic_specs
