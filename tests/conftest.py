@@ -40,6 +40,7 @@ class TestInfra:
     app_dsn: str
     admin_dsn: str
     stack: LocalInfra
+    app_role: str
 
 
 def _containers() -> tuple[str, str]:
@@ -65,13 +66,19 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestInfra]:
         kafka_heap="1536m",
     )
     stack.start()
+    # Sessions sharing one external server (several developers, or parallel runs) each get their
+    # own database and roles: provisioning a shared name would reset the other's passwords.
+    suffix = f"_{secrets.token_hex(4)}" if admin else ""
+    app_role = f"sms_test_app{suffix}"
     try:
         owner_dsn, app_dsn = stack.provision_database(
-            "sms_test",
-            owner=("sms_test_owner", secrets.token_urlsafe(16)),
-            app=("sms_test_app", secrets.token_urlsafe(16)),
+            f"sms_test{suffix}",
+            owner=(f"sms_test_owner{suffix}", secrets.token_urlsafe(16)),
+            app=(app_role, secrets.token_urlsafe(16)),
         )
-        yield TestInfra(stack.kafka_bootstrap_servers, owner_dsn, app_dsn, stack.admin_dsn, stack)
+        yield TestInfra(
+            stack.kafka_bootstrap_servers, owner_dsn, app_dsn, stack.admin_dsn, stack, app_role
+        )
     finally:
         stack.stop()
 
@@ -92,7 +99,7 @@ class Isolation:
             "database_dsn": self.infra.app_dsn,
             "database_owner_dsn": self.infra.owner_dsn,
             "db_schema": self.schema,
-            "db_app_role": "sms_test_app",
+            "db_app_role": self.infra.app_role,
             "db_pool_min": 1,
             "db_pool_max": 5,
             "consumer_retry_backoff_s": 0.2,

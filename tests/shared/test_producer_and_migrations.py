@@ -48,7 +48,7 @@ async def test_concurrent_migrations_apply_each_file_once(infra, isolation, tmp_
     write(folder, "0002_more.sql", "INSERT INTO things VALUES (1);")
     results = await asyncio.gather(
         *[
-            migrate(infra.owner_dsn, isolation.schema, [("svc", folder)], app_role="sms_test_app")
+            migrate(infra.owner_dsn, isolation.schema, [("svc", folder)], app_role=infra.app_role)
             for _ in range(4)
         ]
     )
@@ -76,7 +76,7 @@ async def test_the_app_role_reads_and_writes_but_cannot_change_the_schema(
 ) -> None:
     folder = tmp_path / "m"
     write(folder, "0001_things.sql", "CREATE TABLE things (id int);")
-    await migrate(infra.owner_dsn, isolation.schema, [("svc", folder)], app_role="sms_test_app")
+    await migrate(infra.owner_dsn, isolation.schema, [("svc", folder)], app_role=infra.app_role)
     conn = await asyncpg.connect(infra.app_dsn, server_settings={"search_path": isolation.schema})
     try:
         await conn.execute("INSERT INTO things VALUES (7)")
