@@ -71,6 +71,38 @@ class StatusReport:
     client_reference: str | None = None
 
 
+@dataclass(frozen=True)
+class InboundReceipt:
+    """A delivery receipt as an operator pushed it to our webhook, before any interpretation."""
+
+    method: str
+    content_type: str | None
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ReceiptAnswer:
+    """What the operator expects back from our webhook."""
+
+    status_code: int
+    body: str
+    media_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    """The outcome of a successful "Tester": what the operator told about the account."""
+
+    credit_remaining: int | None = None
+    detail: str | None = None  # never a secret
+
+
+class MalformedReceiptError(ValueError):
+    """A receipt the adapter cannot read (the webhook answers 400; nothing is applied)."""
+
+
 class OperatorError(Exception):
     """Base of the failures an adapter raises; the message never holds a secret or a number."""
 
@@ -121,8 +153,18 @@ class OperatorAdapter(Protocol):
         """What the operator knows of a submission by our reference (None: it never got it)."""
         ...
 
-    async def check_credentials(self, account: AccountConfig) -> None:
-        """Raises `PermanentOperatorError` (bad_credentials) or `TransientOperatorError`."""
+    async def check_credentials(self, account: AccountConfig) -> AccountCheck:
+        """A real authenticated call ("Tester"): raises `PermanentOperatorError`
+        (bad_credentials), `TransientOperatorError` or `OutcomeUnknownError` (timeout)."""
+        ...
+
+    def parse_receipt(self, receipt: InboundReceipt) -> list[StatusReport]:
+        """The states a pushed receipt carries (raises `MalformedReceiptError`). Fields the
+        operator adds are ignored. Only called when `capabilities.supports_receipts`."""
+        ...
+
+    def receipt_answer(self, *, accepted: bool) -> ReceiptAnswer:
+        """The answer the operator expects from our webhook."""
         ...
 
 

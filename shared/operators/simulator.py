@@ -7,6 +7,7 @@ from that documentation only; it shares no code with the simulator.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -14,11 +15,15 @@ from typing import Any, ClassVar
 import httpx
 
 from shared.operators.base import (
+    AccountCheck,
     AccountConfig,
     Capabilities,
+    InboundReceipt,
+    MalformedReceiptError,
     OutcomeUnknownError,
     OutgoingSms,
     PermanentOperatorError,
+    ReceiptAnswer,
     SendResult,
     StatusReport,
     TransientOperatorError,
@@ -121,8 +126,40 @@ class SimulatorAdapter:
             operator_code=message.get("code") or message["status"],
         )
 
-    async def check_credentials(self, account: AccountConfig) -> None:
-        await self._call(account, "GET", "/api/v1/credit")
+    async def check_credentials(self, account: AccountConfig) -> AccountCheck:
+        data = await self._call(account, "GET", "/api/v1/credit")
+        credit = data.get("credit") if isinstance(data, dict) else None
+        return AccountCheck(credit_remaining=credit if isinstance(credit, int) else None)
+
+    def parse_receipt(self, receipt: InboundReceipt) -> list[StatusReport]:
+        """The simulator POSTs one JSON object per transition (its README: account, message_id,
+        client_ref, status, code, updated_at); the signature is checked by the webhook."""
+        try:
+            item = json.loads(receipt.body)
+            status = item["status"]
+            message_id = str(item["message_id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise MalformedReceiptError(f"unreadable simulator receipt: {exc!r}") from None
+        if not isinstance(status, str) or status not in STATUS_MAP:
+            raise MalformedReceiptError(f"unknown simulator status {status!r}")
+        try:
+            changed_at = _parse_time(item.get("updated_at"))
+        except (TypeError, ValueError):
+            raise MalformedReceiptError("unreadable receipt time") from None
+        return [
+            StatusReport(
+                provider_message_id=message_id,
+                state=STATUS_MAP[status],
+                operator_code=item.get("code") or status,
+                changed_at=changed_at,
+                client_reference=item.get("client_ref"),
+            )
+        ]
+
+    def receipt_answer(self, *, accepted: bool) -> ReceiptAnswer:
+        if accepted:
+            return ReceiptAnswer(200, '{"ok":true}', "application/json")
+        return ReceiptAnswer(400, '{"ok":false}', "application/json")
 
     async def _call(
         self,
