@@ -6,10 +6,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from events import ui
 from events.app.schools import Policy
 from events.domain.providers import catalog
 from events.domain.territories import territory
-from events import ui
 from events.entrypoints import academie_api, directory_api, settings_api
 from events.entrypoints.api import install_error_handlers, router
 from events.entrypoints.handlers import handlers
@@ -31,7 +31,9 @@ def build_app(settings: EventsSettings | None = None) -> FastAPI:
         kafka_in_readiness=False,
     )
     app = service_app(
-        runtime, title="events", routers=[settings_api.router, academie_api.router, directory_api.router, router]
+        runtime,
+        title="events",
+        routers=[settings_api.router, academie_api.router, directory_api.router, router],
     )
     entries = catalog(
         allow_simulator=settings.simulator_allowed, simulator_base_url=settings.simulator_base_url
