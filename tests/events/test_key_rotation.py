@@ -8,6 +8,7 @@ import httpx
 from support.events_api import UAI, Api, seed_school
 
 from events.app.keys import rotate_secrets
+from events.app.operators import load_catalog
 from events.main import build_app
 from events.settings import EventsSettings
 from shared.auth import TokenService
@@ -30,7 +31,8 @@ async def test_rotation_re_encrypts_with_the_new_key_and_republishes_settings(
                 Api(client, TokenService(settings.token_signing_key.get_secret_value()), app)
             )
         pool = app.state.resources.pool
-        catalog = app.state.catalog
+        async with pool.acquire() as conn:
+            catalog = await load_catalog(conn, app.state.catalog_options)
         before = await pool.fetchval(
             "SELECT max(id) FROM outbox WHERE topic = 'school.settings.v1'"
         )

@@ -11,8 +11,8 @@ import asyncio
 import sys
 
 from events.app.keys import rotate_secrets
-from events.domain.providers import catalog
-from events.main import MIGRATIONS
+from events.app.operators import load_catalog
+from events.main import MIGRATIONS, catalog_options
 from events.settings import EventsSettings
 from shared.crypto import SecretBox
 from shared.db.migrations import SHARED_MIGRATIONS, migrate
@@ -29,14 +29,10 @@ async def _rotate(settings: EventsSettings) -> int:
     )
     pool = await create_pool(settings.database_dsn.get_secret_value(), settings.db_schema)
     try:
-        entries = catalog(
-            allow_simulator=settings.simulator_allowed,
-            simulator_base_url=settings.simulator_base_url,
-        )
+        async with pool.acquire() as conn:
+            entries = await load_catalog(conn, catalog_options(settings))
         report = await rotate_secrets(
-            pool,
-            SecretBox(settings.data_encryption_keys.get_secret_value()),
-            {e.code: e for e in entries},
+            pool, SecretBox(settings.data_encryption_keys.get_secret_value()), entries
         )
     finally:
         await pool.close()

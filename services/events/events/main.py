@@ -7,8 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from events import ui
+from events.app.operators import CatalogOptions
 from events.app.schools import Policy
-from events.domain.providers import catalog
 from events.domain.territories import territory
 from events.entrypoints import academie_api, directory_api, settings_api
 from events.entrypoints.api import install_error_handlers, router
@@ -16,8 +16,17 @@ from events.entrypoints.handlers import handlers
 from events.settings import EventsSettings
 from shared.http.app import service_app
 from shared.runtime import ServiceRuntime
+from shared.settings import Profile
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def catalog_options(settings: EventsSettings) -> CatalogOptions:
+    return CatalogOptions(
+        allow_simulator=settings.simulator_allowed,
+        simulator_base_url=settings.simulator_base_url,
+        require_https=settings.profile is Profile.PRODUCTION,
+    )
 
 
 def build_app(settings: EventsSettings | None = None) -> FastAPI:
@@ -35,10 +44,7 @@ def build_app(settings: EventsSettings | None = None) -> FastAPI:
         title="events",
         routers=[settings_api.router, academie_api.router, directory_api.router, router],
     )
-    entries = catalog(
-        allow_simulator=settings.simulator_allowed, simulator_base_url=settings.simulator_base_url
-    )
-    app.state.catalog = {entry.code: entry for entry in entries}
+    app.state.catalog_options = catalog_options(settings)
     app.state.policy = Policy(
         default_territory=territory(settings.default_territory).code,
         enabled_on_creation=settings.schools_enabled_on_creation,

@@ -8,6 +8,7 @@ from typing import Any
 
 from events.adapters import audit, health
 from events.adapters import schools as repo
+from events.app.operators import require_choosable
 from events.app.schools import publish_settings, require_enabled, require_school
 from events.domain.errors import DomainError
 from events.domain.providers import ProviderEntry
@@ -47,9 +48,7 @@ async def save_provider(
             await audit.insert(conn, [(uai, actor, "provider.removed", {"provider_code": None})])
             await publish_settings(conn, uai, catalog)
         return await provider_view(conn, uai)
-    entry = catalog.get(code)
-    if entry is None:
-        raise DomainError("unknown_provider", "Fournisseur de service inconnu.", provider=code)
+    entry = require_choosable(catalog, code, current.get("provider_code"))
     approved_on, reference = values.get("ca_approved_on"), values.get("ca_reference")
     if entry.dialect != "simulator" and (approved_on is None or not reference):
         raise DomainError("ca_approval_required", CA_REQUIRED)

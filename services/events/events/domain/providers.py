@@ -1,12 +1,20 @@
 """The operators a school may choose ("Fournisseur de services") and what each form field means.
 
-An entry names one of the coded dialects plus its URLs and contacts. The simulator is offered
-only where the deployment's profile allows it.
+The académie keeps the list (code, name, dialect, API base URL, contacts); the dialects are what
+the platform knows how to speak, each with the meaning of the seed's four form fields. The
+simulator is offered only where the deployment's profile allows it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from events.domain.errors import DomainError
+
+SIMULATOR_CODE = "SIMULATEUR"
 
 
 @dataclass(frozen=True)
@@ -19,78 +27,132 @@ class ProviderEntry:
     website: str | None
     base_url: str
     fields: dict[str, str] = field(default_factory=dict)
+    retired: bool = False
 
 
-CERTIFIED = (
-    ProviderEntry(
-        code="DIGITALEO",
-        name="DIGITALEO",
-        dialect="digitaleo",
-        email="sconet@digitaleo.com",
-        phone="02 56 036 700",
-        website="http://www.digitaleo.com",
-        base_url="https://api.digitaleo.com",
-        fields={
-            "key": "Identifiant client OAuth2 (client_id)",
-            "password": "Secret client OAuth2 (client_secret)",
-            "option1": "Non utilisé",
-            "option2": "Non utilisé",
-        },
-    ),
-    ProviderEntry(
-        code="PLURIWARE",
-        name="PLURIWARE",
-        dialect="pluriware",
-        email="contact@eplesms.fr",
-        phone="03 25 78 41 64",
-        website="http://www.eplesms.fr",
-        base_url="https://www.eplesms.fr",
-        fields={
-            "key": "Identifiant du compte EPLE SMS",
-            "password": "Mot de passe du compte",
-            "option1": "Non utilisé",
-            "option2": "Non utilisé",
-        },
-    ),
-    ProviderEntry(
-        code="ENVOYERSMSPRO",
-        name="Envoyer SMS Pro",
-        dialect="envoyersmspro",
-        email="contact@envoyersmspro.com",
-        phone="04 13 41 52 80",
-        website="http://www.envoyersmspro.com",
-        base_url="https://www.envoyersmspro.com",
-        fields={
-            "key": "Identifiant (ou clé d'API)",
-            "password": "Mot de passe",
-            "option1": "Non utilisé",
-            "option2": "Non utilisé",
-        },
-    ),
-)
+_UNUSED = "Non utilisé"
+
+# The seed's form (Clé d'identification, Mot de passe, Option 1, Option 2) for each dialect the
+# platform speaks. A dialect is code: adding one means writing its adapter.
+DIALECT_FIELDS: dict[str, dict[str, str]] = {
+    "digitaleo": {
+        "key": "Identifiant client OAuth2 (client_id)",
+        "password": "Secret client OAuth2 (client_secret)",
+        "option1": _UNUSED,
+        "option2": _UNUSED,
+    },
+    "pluriware": {
+        "key": "Identifiant du compte EPLE SMS",
+        "password": "Mot de passe du compte",
+        "option1": _UNUSED,
+        "option2": _UNUSED,
+    },
+    "envoyersmspro": {
+        "key": "Identifiant (ou clé d'API)",
+        "password": "Mot de passe",
+        "option1": _UNUSED,
+        "option2": _UNUSED,
+    },
+    "simulator": {
+        "key": "Identifiant du compte simulé",
+        "password": "Mot de passe du compte simulé",
+        "option1": _UNUSED,
+        "option2": _UNUSED,
+    },
+}
+
+
+def dialects(*, allow_simulator: bool) -> list[str]:
+    """The dialects an operator entry may name in this deployment."""
+    return sorted(d for d in DIALECT_FIELDS if allow_simulator or d != "simulator")
+
+
+def entry(row: dict[str, Any]) -> ProviderEntry:
+    """An operator entry from its stored row, with its dialect's form field meanings."""
+    return ProviderEntry(
+        code=row["code"],
+        name=row["name"],
+        dialect=row["dialect"],
+        email=row["email"],
+        phone=row["phone"],
+        website=row["website"],
+        base_url=row["base_url"],
+        fields=dict(DIALECT_FIELDS.get(row["dialect"], {})),
+        retired=row["retired_at"] is not None,
+    )
 
 
 def simulator_entry(base_url: str) -> ProviderEntry:
     return ProviderEntry(
-        code="SIMULATEUR",
+        code=SIMULATOR_CODE,
         name="Simulateur d'opérateur (hors production)",
         dialect="simulator",
         email=None,
         phone=None,
         website=None,
         base_url=base_url,
-        fields={
-            "key": "Identifiant du compte simulé",
-            "password": "Mot de passe du compte simulé",
-            "option1": "Non utilisé",
-            "option2": "Non utilisé",
-        },
+        fields=dict(DIALECT_FIELDS["simulator"]),
     )
 
 
-def catalog(*, allow_simulator: bool, simulator_base_url: str) -> list[ProviderEntry]:
-    """The operators offered to schools in this deployment."""
-    entries = list(CERTIFIED)
-    if allow_simulator:
-        entries.append(simulator_entry(simulator_base_url))
-    return entries
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,29}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_operator(
+    values: dict[str, Any], *, allow_simulator: bool, require_https: bool
+) -> dict[str, Any]:
+    """An operator entry as the académie typed it, validated field by field (French messages)."""
+    code = (values.get("code") or "").strip().upper()
+    if not _CODE.match(code):
+        raise DomainError(
+            "invalid_operator_code",
+            "Code opérateur invalide : 2 à 30 lettres majuscules, chiffres ou « _ », "
+            "commençant par une lettre.",
+            field="code",
+        )
+    if code == SIMULATOR_CODE:
+        raise DomainError(
+            "reserved_operator_code", "Ce code est réservé au simulateur.", field="code"
+        )
+    name = (values.get("name") or "").strip()
+    if not name:
+        raise DomainError("operator_name_required", "Le nom de l'opérateur est obligatoire.")
+    dialect = values.get("dialect")
+    known = dialects(allow_simulator=allow_simulator)
+    if dialect not in known:
+        raise DomainError(
+            "unknown_dialect",
+            f"Dialecte inconnu : la plateforme sait parler {', '.join(known)}. "
+            "Un nouveau dialecte demande une évolution du logiciel.",
+            field="dialect",
+            dialects=known,
+        )
+    base_url = (values.get("base_url") or "").strip().rstrip("/")
+    parts = urlsplit(base_url)
+    allowed = ("https",) if require_https else ("https", "http")
+    if parts.scheme not in allowed or not parts.netloc:
+        raise DomainError(
+            "invalid_base_url",
+            "Adresse de l'API invalide : une URL "
+            + ("https://… est exigée." if require_https else "http(s)://… est attendue."),
+            field="base_url",
+        )
+    email = (values.get("email") or "").strip() or None
+    if email is not None and not _EMAIL.match(email):
+        raise DomainError("invalid_email", "Adresse électronique invalide.", field="email")
+    website = (values.get("website") or "").strip() or None
+    if website is not None and urlsplit(website).scheme not in ("http", "https"):
+        raise DomainError(
+            "invalid_website", "Site web invalide : une URL http(s)://… est attendue."
+        )
+    phone = (values.get("phone") or "").strip() or None
+    return {
+        "code": code,
+        "name": name,
+        "dialect": dialect,
+        "base_url": base_url,
+        "email": email,
+        "phone": phone,
+        "website": website,
+    }

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
 
+from events.app.operators import CatalogOptions, load_catalog
 from events.app.schools import Policy
 from events.domain.providers import ProviderEntry
 from shared.db.pool import tenant_transaction
@@ -28,9 +29,18 @@ def resources(request: Request) -> Resources:
 Res = Annotated[Resources, Depends(resources)]
 
 
-def catalog(request: Request) -> dict[str, ProviderEntry]:
-    entries: dict[str, ProviderEntry] = request.app.state.catalog
-    return entries
+def catalog_options(request: Request) -> CatalogOptions:
+    options: CatalogOptions = request.app.state.catalog_options
+    return options
+
+
+Options = Annotated[CatalogOptions, Depends(catalog_options)]
+
+
+async def catalog(res: Res, options: Options) -> dict[str, ProviderEntry]:
+    """The operator catalog as the académie keeps it now (a small table, read per request)."""
+    async with res.pool.acquire() as conn:
+        return await load_catalog(conn, options)
 
 
 Catalog = Annotated[dict[str, ProviderEntry], Depends(catalog)]

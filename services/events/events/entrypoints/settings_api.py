@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from events.adapters import audit
-from events.app import directory, providers, schools
+from events.app import directory, operators, providers, schools
 from events.entrypoints.common import Body, Catalog, Page, PageSize, Res, SchoolPolicy, school_tx
 from shared.auth import Role
 from shared.auth.http import FORBIDDEN, AcademiePrincipal, CurrentPrincipal, SchoolPrincipal
@@ -108,7 +108,7 @@ async def list_providers(principal: CurrentPrincipal, cat: Catalog) -> Any:
             "website": e.website,
             "fields": e.fields,
         }
-        for e in cat.values()
+        for e in operators.offered(cat)
     ]
 
 
