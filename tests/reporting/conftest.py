@@ -41,3 +41,22 @@ async def api(reporting_db, topics) -> AsyncIterator[tuple[httpx.AsyncClient, as
         ) as client,
     ):
         yield client, pool
+
+
+@pytest.fixture
+async def api_settings(
+    reporting_db, topics
+) -> AsyncIterator[tuple[httpx.AsyncClient, asyncpg.Pool[Any], ReportingSettings]]:
+    """As `api`, with the settings (to mint other roles' tokens)."""
+    settings, pool = reporting_db
+    await topics()
+    app = build_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://t",
+            headers={"Authorization": f"Bearer {token(settings)}"},
+        ) as client,
+    ):
+        yield client, pool, settings

@@ -70,9 +70,13 @@ async def test_in_progress_tab_lists_queued_in_transit_to_check_and_sent_without
         "provider_message_id": "719573",
         "state_changed_at": "2011-09-13T13:44:20Z",
         "status_line": "Msg 719573 - en transit - 13/09/2011 à 15:44",
+        "mark": None,
     }
     assert by_id[s.queued]["status_line"] == "en attente d'envoi - 15/09/2011 à 15:44"
     assert by_id[s.unconfirmed]["state_label"] == "à vérifier"
+    assert by_id[s.unconfirmed]["mark"] == "à vérifier"
+    assert by_id[s.sent_unconfirmed]["mark"] == "envoyé, sans accusé"
+    assert by_id[s.queued]["mark"] is None
     assert by_id[s.sent_unconfirmed]["status_line"].startswith("Msg 719573 - envoyé, sans accusé")
 
 
@@ -191,7 +195,10 @@ async def test_bad_list_parameters_are_refused_with_a_clear_message(
     detail = response.json()["detail"]
     assert detail["code"] == "invalid_query"
     assert fragment in detail["message"], detail["message"]
-    assert "Paramètres acceptés : tab, page, page_size" in detail["message"]
+    assert (
+        "Paramètres acceptés : tab, division, pupil, action, state, from, to, page"
+        in (detail["message"])
+    )
 
 
 # ---- synthesis -------------------------------------------------------------------------------
@@ -206,6 +213,7 @@ async def test_synthesis_counts_per_action_and_month_with_french_totals(api) -> 
     body = await get_ok(client, f"{BASE}/synthesis", school_year=2011)
     assert body == {
         "school_year": 2011,
+        "period": "school_year",
         "label": "2011-2012",
         "start_month": 9,
         "rows": [

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
+from reporting.entrypoints.academie_http import academie_router
 from reporting.entrypoints.consumers import reporting_handlers
 from reporting.entrypoints.errors import request_validation_error
 from reporting.entrypoints.http import router
@@ -36,7 +37,7 @@ def build_app(settings: ReportingSettings | None = None) -> FastAPI:
     app = service_app(
         build_runtime(settings),
         title="the SMS follow-up lists and the synthesis",
-        routers=[router],
+        routers=[router, academie_router],
     )
     app.add_exception_handler(RequestValidationError, request_validation_error)
     return app

@@ -7,21 +7,39 @@ fields come with sms.requested.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from reporting.domain.listing import ListedSms, SmsFilter
-from reporting.domain.synthesis import MonthlyCount
+from reporting.domain.synthesis import MonthlyCount, SchoolVolume
 from reporting.domain.tracking import Tab, search_key
 from shared.db.types import Connection
 from shared.states import SmsState
 
 _LISTED = """
     sms_id, action_label, pupil_name, division, event_label, recipient_role, state, reason_code,
-    reason_message, provider_message_id, state_changed_at, time_zone
+    reason_message, provider_message_id, state_changed_at, time_zone, diffused_at
 """
+
+
+def _listed(r: Mapping[str, Any]) -> ListedSms:
+    return ListedSms(
+        sms_id=r["sms_id"],
+        action_label=r["action_label"],
+        pupil_name=r["pupil_name"],
+        division=r["division"],
+        event_label=r["event_label"],
+        recipient_role=r["recipient_role"],
+        state=SmsState(r["state"]),
+        reason_code=r["reason_code"],
+        stored_reason_message=r["reason_message"],
+        provider_message_id=r["provider_message_id"],
+        state_changed_at=r["state_changed_at"],
+        time_zone=r["time_zone"],
+        diffused_at=r["diffused_at"],
+    )
 
 
 def _escape_like(text: str) -> str:
@@ -89,23 +107,21 @@ class ReportRepository:
             """,
             *w.args,
         )
-        return [
-            ListedSms(
-                sms_id=r["sms_id"],
-                action_label=r["action_label"],
-                pupil_name=r["pupil_name"],
-                division=r["division"],
-                event_label=r["event_label"],
-                recipient_role=r["recipient_role"],
-                state=SmsState(r["state"]),
-                reason_code=r["reason_code"],
-                stored_reason_message=r["reason_message"],
-                provider_message_id=r["provider_message_id"],
-                state_changed_at=r["state_changed_at"],
-                time_zone=r["time_zone"],
-            )
-            for r in records
-        ]
+        return [_listed(r) for r in records]
+
+    async def all_rows(
+        self, uai: str, f: SmsFilter, *, chunk: int = 2000
+    ) -> AsyncIterator[ListedSms]:
+        """Every SMS `f` selects, in the order of the pages, read with a cursor chunk by chunk
+        (the caller's transaction stays open while it iterates)."""
+        w = _where(uai, f)
+        cursor = self._conn.cursor(
+            f"SELECT {_LISTED} FROM sms_tracking WHERE {w.sql} ORDER BY diffused_at DESC, sms_id",
+            *w.args,
+            prefetch=chunk,
+        )
+        async for record in cursor:
+            yield _listed(record)
 
     async def school_calendar(self, uai: str) -> tuple[str, int] | None:
         """(time zone, school-year start month) as the school's latest diffusion said."""
@@ -150,3 +166,63 @@ class ReportRepository:
 
     async def count_in_progress(self, uai: str) -> int:
         return await self.count(uai, SmsFilter(tab=Tab.IN_PROGRESS))
+
+
+class AcademieRepository:
+    """Reads across every school, for the académie's roll-up, in a transaction that declared
+    all schools (`set_all_schools_scope`). Only the counters are read, never the SMS rows.
+
+    Each school's months are those of its own school year (from its calendar's start month),
+    unless `start_month` imposes one (1: the calendar year).
+    """
+
+    _PERIOD = """
+        FROM monthly_counts m
+        LEFT JOIN school_calendars c ON c.uai = m.uai
+       CROSS JOIN LATERAL (
+             SELECT make_date($1, coalesce($2::integer, c.school_year_start_month::integer,
+                                           $3::integer), 1) AS first_month
+       ) p
+       WHERE m.month >= p.first_month AND m.month < p.first_month + interval '12 months'
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def monthly_counts(
+        self, start_year: int, start_month: int | None, default_start_month: int
+    ) -> list[MonthlyCount]:
+        """The counters of every school summed per month and action label."""
+        records = await self._conn.fetch(
+            f"""
+            SELECT m.month, m.action_label, sum(m.delivered)::bigint AS delivered,
+                   sum(m.total)::bigint AS total
+            {self._PERIOD}
+            GROUP BY m.month, m.action_label
+            """,
+            start_year,
+            start_month,
+            default_start_month,
+        )
+        return [
+            MonthlyCount(
+                r["month"], r["action_label"], r["action_label"], r["delivered"], r["total"]
+            )
+            for r in records
+        ]
+
+    async def school_volumes(
+        self, start_year: int, start_month: int | None, default_start_month: int
+    ) -> list[SchoolVolume]:
+        """Each school's delivered and total SMS of the period."""
+        records = await self._conn.fetch(
+            f"""
+            SELECT m.uai, sum(m.delivered)::bigint AS delivered, sum(m.total)::bigint AS total
+            {self._PERIOD}
+            GROUP BY m.uai
+            """,
+            start_year,
+            start_month,
+            default_start_month,
+        )
+        return [SchoolVolume(r["uai"], r["delivered"], r["total"]) for r in records]

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.db.pool import tenant_transaction
+from shared.db.pool import set_all_schools_scope, tenant_transaction
 from shared.db.types import Connection
 
 
@@ -22,4 +22,17 @@ async def school_transaction(
     snapshot.
     """
     async with tenant_transaction(pool, {uai}, readonly=readonly) as conn:
+        yield conn
+
+
+@contextlib.asynccontextmanager
+async def academie_transaction(
+    pool: asyncpg.Pool[Any], *, reason: str
+) -> AsyncIterator[Connection]:
+    """A read-only transaction over every school, for the académie's roll-up and the metrics.
+
+    `reason` names the path in the log (no personal data).
+    """
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        await set_all_schools_scope(conn, reason)
         yield conn

@@ -11,6 +11,8 @@ from reporting.domain.tracking import Tab
 from shared.states import SmsState
 
 MAX_PAGE_SIZE = 200
+#: In progress, yet no delivery state will come by itself: staff should look at them.
+MARKED_STATES = frozenset({SmsState.UNCONFIRMED, SmsState.SENT_UNCONFIRMED})
 DEFAULT_PAGE_SIZE = 50
 
 
@@ -43,10 +45,17 @@ class ListedSms:
     provider_message_id: str | None
     state_changed_at: datetime
     time_zone: str
+    diffused_at: datetime
 
     @property
     def state_label(self) -> str:
         return self.state.label_fr
+
+    @property
+    def mark(self) -> str | None:
+        """What the "Suivi des SMS" tab flags on an SMS in progress that nobody saw arrive:
+        "à vérifier" (outcome unknown: resend or keep) or "envoyé, sans accusé"."""
+        return self.state.label_fr if self.state in MARKED_STATES else None
 
     @property
     def reason_message(self) -> str | None:

@@ -58,6 +58,11 @@ class SchoolYear:
         return f"{self.start_year}-{self.start_year + 1}"
 
 
+def calendar_year(year: int) -> SchoolYear:
+    """January to December of `year`, the option next to the school year."""
+    return SchoolYear(year, 1)
+
+
 def school_year_of(day: date, start_month: int = DEFAULT_START_MONTH) -> int:
     """The starting year of the school year `day` belongs to."""
     return day.year if day.month >= start_month else day.year - 1

@@ -56,8 +56,14 @@ class Synthesis:
 def build_synthesis(year: SchoolYear, counts: Iterable[MonthlyCount]) -> Synthesis:
     """The synthesis of `year` from its counter rows; months without any SMS are left out."""
     months = set(year.months())
+    return summarise(year, (c for c in counts if c.month in months))
+
+
+def summarise(year: SchoolYear, counts: Iterable[MonthlyCount]) -> Synthesis:
+    """The synthesis of counter rows already chosen for `year` (the académie's schools each
+    bring the months of their own school year)."""
     kept = sorted(
-        (c for c in counts if c.month in months and c.total > 0),
+        (c for c in counts if c.total > 0),
         key=lambda c: (c.month, c.action_label, c.action_code),
     )
     rows = [
@@ -78,3 +84,28 @@ def build_synthesis(year: SchoolYear, counts: Iterable[MonthlyCount]) -> Synthes
         sum(line.total for line in month_lines),
     )
     return Synthesis(year, rows, month_lines, year_line)
+
+
+@dataclass(frozen=True)
+class SchoolVolume:
+    """One school in the académie's roll-up: its SMS of the period and how many arrived."""
+
+    uai: str
+    delivered: int
+    total: int
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Delivered over total, None when the school sent nothing."""
+        return self.delivered / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class AcademieSynthesis:
+    synthesis: Synthesis  # every school together, rows per action label and month
+    schools: list[SchoolVolume]  # by volume, largest first
+
+
+def by_volume(schools: Iterable[SchoolVolume]) -> list[SchoolVolume]:
+    """Largest total first; equal totals by UAI, so that the order never changes."""
+    return sorted((s for s in schools if s.total > 0), key=lambda s: (-s.total, s.uai))

@@ -12,13 +12,16 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Path, Request, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reporting.app.listing import list_school_sms
+from reporting.app.listing import export_school_sms, list_school_sms
 from reporting.app.refresh import request_refresh
 from reporting.app.synthesis import school_synthesis
+from reporting.domain.export import csv_file_name
 from reporting.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SmsFilter
 from reporting.domain.presentation import count_message
+from reporting.domain.synthesis import Synthesis
 from reporting.domain.tracking import TAB_STATES, Tab
 from reporting.entrypoints.errors import parse_query
 from shared.auth.http import SchoolPrincipal
@@ -41,12 +44,12 @@ def _resources(request: Request) -> Resources:
 # ---- "Suivi des SMS" -------------------------------------------------------------------------
 
 
-class SmsListParams(BaseModel):
+class SmsFilterParams(BaseModel):
+    """The tab and the filters of a list (the CSV export takes the same)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tab: Tab = Tab.IN_PROGRESS
-    page: int = Field(default=1, ge=1, le=1_000_000)
-    page_size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     division: str | None = Field(default=None, max_length=40)
     pupil: str | None = Field(default=None, max_length=100)
     action: str | None = Field(default=None, max_length=100)
@@ -55,7 +58,7 @@ class SmsListParams(BaseModel):
     to: date | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> SmsListParams:
+    def _consistent(self) -> SmsFilterParams:
         if self.state is not None and self.state not in TAB_STATES[self.tab]:
             raise ValueError(
                 f"l'état « {self.state.value} » n'apparaît pas dans l'onglet « {self.tab.value} »"
@@ -76,11 +79,20 @@ class SmsListParams(BaseModel):
         )
 
 
+class SmsListParams(SmsFilterParams):
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    page_size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
 _OPTIONAL_FILTERS = frozenset({"division", "pupil", "action", "state", "from", "to"})
 
 
 def list_params(request: Request) -> SmsListParams:
     return parse_query(request, SmsListParams, blank_is_absent=_OPTIONAL_FILTERS)
+
+
+def export_params(request: Request) -> SmsFilterParams:
+    return parse_query(request, SmsFilterParams, blank_is_absent=_OPTIONAL_FILTERS)
 
 
 class Pagination(BaseModel):
@@ -107,6 +119,8 @@ class SmsItem(BaseModel):
     provider_message_id: str | None
     state_changed_at: datetime
     status_line: str
+    # "à vérifier" or "envoyé, sans accusé": in progress, but no delivery state will come alone.
+    mark: str | None
 
 
 class SmsListResponse(BaseModel):
@@ -160,9 +174,29 @@ async def list_sms(
                 provider_message_id=s.provider_message_id,
                 state_changed_at=s.state_changed_at,
                 status_line=s.status_line,
+                mark=s.mark,
             )
             for s in result.items
         ],
+    )
+
+
+@router.get("/export", response_class=StreamingResponse)
+async def export_sms(
+    uai: Uai,
+    principal: SchoolPrincipal,
+    params: Annotated[SmsFilterParams, Depends(export_params)],
+    request: Request,
+) -> StreamingResponse:
+    """The whole filtered list as CSV for a French spreadsheet (`;`, UTF-8 with BOM, CRLF,
+    dates dd/mm/yyyy), in the order of the pages."""
+    uai = uai.upper()
+    chunks = export_school_sms(_resources(request).pool, uai, params.sms_filter())
+    name = csv_file_name(uai, params.tab.value)
+    return StreamingResponse(
+        (chunk.encode("utf-8") async for chunk in chunks),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -170,13 +204,25 @@ async def list_sms(
 
 
 class SynthesisParams(BaseModel):
+    """`school_year=2011`: the school year starting in 2011 (the default: the current one);
+    `calendar_year=2011`: January to December 2011 instead."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     school_year: int | None = Field(default=None, ge=2000, le=2100)
+    calendar_year: int | None = Field(default=None, ge=2000, le=2100)
+
+    @model_validator(mode="after")
+    def _one_period(self) -> SynthesisParams:
+        if self.school_year is not None and self.calendar_year is not None:
+            raise ValueError("donner « school_year » ou « calendar_year », pas les deux")
+        return self
 
 
 def synthesis_params(request: Request) -> SynthesisParams:
-    return parse_query(request, SynthesisParams, blank_is_absent=frozenset({"school_year"}))
+    return parse_query(
+        request, SynthesisParams, blank_is_absent=frozenset({"school_year", "calendar_year"})
+    )
 
 
 class SynthesisRow(BaseModel):
@@ -199,7 +245,8 @@ class SynthesisMonth(SynthesisTotal):
 
 
 class SynthesisResponse(BaseModel):
-    school_year: int
+    school_year: int  # the year the period starts in
+    period: str  # "school_year" or "calendar_year"
     label: str
     start_month: int
     rows: list[SynthesisRow]
@@ -207,18 +254,10 @@ class SynthesisResponse(BaseModel):
     year: SynthesisTotal
 
 
-@router.get("/synthesis")
-async def sms_synthesis(
-    uai: Uai,
-    principal: SchoolPrincipal,
-    params: Annotated[SynthesisParams, Depends(synthesis_params)],
-    request: Request,
-) -> SynthesisResponse:
-    """Delivered and total SMS per action and month of a school year (default: the current one)."""
-    uai = uai.upper()
-    s = await school_synthesis(_resources(request).pool, uai, params.school_year, now=utc_now())
+def synthesis_response(s: Synthesis, *, calendar: bool) -> SynthesisResponse:
     return SynthesisResponse(
         school_year=s.school_year.start_year,
+        period="calendar_year" if calendar else "school_year",
         label=s.school_year.label,
         start_month=s.school_year.start_month,
         rows=[
@@ -240,6 +279,26 @@ async def sms_synthesis(
         ],
         year=SynthesisTotal(label=s.year.label, delivered=s.year.delivered, total=s.year.total),
     )
+
+
+@router.get("/synthesis")
+async def sms_synthesis(
+    uai: Uai,
+    principal: SchoolPrincipal,
+    params: Annotated[SynthesisParams, Depends(synthesis_params)],
+    request: Request,
+) -> SynthesisResponse:
+    """Delivered and total SMS per action and month of a school year (default: the current one)
+    or of a calendar year."""
+    uai = uai.upper()
+    s = await school_synthesis(
+        _resources(request).pool,
+        uai,
+        params.school_year,
+        year=params.calendar_year,
+        now=utc_now(),
+    )
+    return synthesis_response(s, calendar=params.calendar_year is not None)
 
 
 # ---- "Mettre à jour" -------------------------------------------------------------------------
