@@ -502,8 +502,20 @@ def test_submissions_record_each_accepted_message_once(client: httpx.Client) -> 
         "sender",
         "segments",
         "accepted_at",
+        "dialect",
+        "endpoint",
+        "batch_id",
+        "received",
     }
     assert recorded[0]["text"] == "Absence de Léo ce matin."
+    assert recorded[0]["dialect"] == "native"
+    assert recorded[0]["endpoint"] == "/api/v1/messages"
+    assert recorded[0]["received"] == {
+        "to": NUMBER,
+        "text": "Absence de Léo ce matin.",
+        "client_ref": "a",
+        "sender": None,
+    }
     assert [(s["account"], s["sender"]) for s in submissions(client, "other")] == [
         ("other", "COLLEGE X")
     ]

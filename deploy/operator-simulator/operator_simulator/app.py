@@ -1,4 +1,5 @@
-"""The composition root: one simulator, its receipt sender, the two APIs."""
+"""The composition root: one simulator, its receipt sender, the native API, the operators'
+dialects and the control API."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from fastapi import FastAPI
 from operator_simulator.api import public_router
 from operator_simulator.connection import ConnectionDropMiddleware, SimulatorApp
 from operator_simulator.control import control_router
+from operator_simulator.dialects.digitaleo import digitaleo_router
+from operator_simulator.dialects.envoyersmspro import envoyersmspro_router
+from operator_simulator.dialects.pluriware import pluriware_router
 from operator_simulator.errors import install_error_handlers
+from operator_simulator.malformed import MalformedAnswerMiddleware
 from operator_simulator.receipts import ReceiptSender
 from operator_simulator.request_log import RequestLogMiddleware
 from operator_simulator.state import Simulator
@@ -33,9 +38,14 @@ def create_app(*, receipt_backoff_s: float = 0.2) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(public_router(simulator, receipts))
+    app.include_router(pluriware_router(simulator))
+    app.include_router(envoyersmspro_router(simulator))
+    app.include_router(digitaleo_router(simulator))
     app.include_router(control_router(simulator, receipts))
     install_error_handlers(app)
-    # The last added runs first: every request is logged, dropped ones included.
+    # The last added runs first: every request is logged, dropped ones included; an answer is cut
+    # (malformed) before the drop middleware decides whether to send it at all.
+    app.add_middleware(MalformedAnswerMiddleware)
     app.add_middleware(ConnectionDropMiddleware)
     app.add_middleware(RequestLogMiddleware)
     return app

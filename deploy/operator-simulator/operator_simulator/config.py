@@ -8,13 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Outcome = Literal["delivered", "undelivered", "invalid"]
+Outcome = Literal["delivered", "undelivered", "invalid", "landline"]
 # "drop_answer" is not an outage of the operator but of the network on the way back: the request is
 # processed, then the connection is closed without an answer (the case lookups by client_ref serve).
 OutageMode = Literal["none", "drop", "drop_answer", "503", "429"]
 
 DEFAULT_MAX_BATCH = 500
 UNLIMITED_CREDIT = 1_000_000
+DEFAULT_TOKEN_LIFETIME_S = 3600
 
 
 class OutcomeRule(BaseModel):
@@ -60,6 +61,9 @@ class AccountConfig(BaseModel):
     credit: int = UNLIMITED_CREDIT
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # Answers cut to the first half of their body (the request is processed as usual).
+    malformed: bool = False
+    token_lifetime_s: int = Field(default=DEFAULT_TOKEN_LIFETIME_S, ge=1, le=86_400)
 
     @field_validator("webhook_url")
     @classmethod

@@ -58,6 +58,10 @@ def control_router(simulator: Simulator, receipts: ReceiptSender) -> APIRouter:
                 "sender": message.content.sender,
                 "segments": message.content.segments,
                 "accepted_at": iso_utc(message.accepted_at),
+                "dialect": message.content.dialect,
+                "endpoint": message.content.endpoint,
+                "batch_id": message.content.batch_id,
+                "received": dict(message.content.received),
             }
             for message in await simulator.submissions(account)
         ]

@@ -1,4 +1,5 @@
-"""Every error the simulator answers is JSON: ``{"error": "<slug>", ...}``."""
+"""Errors: JSON ``{"error": "<slug>", ...}`` for the native and control APIs; `Answer` carries a
+ready-made response in a dialect's own format."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,6 +27,14 @@ class ApiError(Exception):
         self.error = error
         self.headers = headers
         self.fields = fields
+
+
+class Answer(Exception):
+    """Stop handling the request and send this response as it is (the dialects' own formats)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 def bad_request(exc: RequestValidationError | ValidationError) -> ApiError:
@@ -53,6 +62,11 @@ def install_error_handlers(app: FastAPI) -> None:
         error = ApiError(exc.status_code, slug, headers=dict(exc.headers or {}))
         return await on_api_error(request, error)
 
+    async def on_answer(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Answer)
+        return exc.response
+
+    app.add_exception_handler(Answer, on_answer)
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -6,9 +6,10 @@ delivery delay, and reaches its final state (DELIVRD or UNDELIV) after the whole
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 Status = Literal["accepted", "sent", "delivered", "undelivered"]
 Code = Literal["ACCEPTD", "ENROUTE", "DELIVRD", "UNDELIV"]
@@ -17,16 +18,24 @@ FinalOutcome = Literal["delivered", "undelivered"]
 
 @dataclass(frozen=True)
 class NewMessage:
-    """A message the operator is about to accept; its fate is fixed at submission."""
+    """A message the operator is about to accept; its fate is fixed at submission.
+
+    `received` holds the request's fields for this message as the API got them (credentials left
+    out), for tests to inspect; `dialect` and `endpoint` tell which API got them.
+    """
 
     account: str
-    client_ref: str
+    client_ref: str | None  # only the native API has client references
     to: str
     text: str
     sender: str | None
     segments: int
     outcome: FinalOutcome
     delivery_delay_s: float
+    dialect: str = "native"
+    endpoint: str = "/api/v1/messages"
+    batch_id: str | None = None
+    received: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,7 @@ class StoredMessage:
         return self.content.account
 
     @property
-    def client_ref(self) -> str:
+    def client_ref(self) -> str | None:
         return self.content.client_ref
 
 

@@ -30,7 +30,7 @@ async def submit_messages(
     to_accept: dict[int, NewMessage] = {}
     for index, message in enumerate(request.messages):
         outcome = config.outcome_for(message.to) if is_e164(message.to) else "invalid"
-        if outcome != "invalid":
+        if outcome == "delivered" or outcome == "undelivered":
             to_accept[index] = NewMessage(
                 account=session.account,
                 client_ref=message.client_ref,
@@ -40,6 +40,12 @@ async def submit_messages(
                 segments=segments[index],
                 outcome=outcome,
                 delivery_delay_s=config.delivery_delay_s,
+                received={
+                    "to": message.to,
+                    "text": message.text,
+                    "client_ref": message.client_ref,
+                    "sender": request.sender,
+                },
             )
     stored = await simulator.accept(list(to_accept.values()))
     ids = dict(zip(to_accept, (m.message_id for m in stored), strict=True))
@@ -104,7 +110,7 @@ async def find_by_client_ref(
     state = state_at(message, simulator.clock())
     return FoundMessage(
         message_id=message.message_id,
-        client_ref=message.client_ref,
+        client_ref=client_ref,
         to=message.content.to,
         status=state.status,
         code=state.code,

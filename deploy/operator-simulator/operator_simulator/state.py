@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from operator_simulator.config import AccountConfig
 from operator_simulator.lifecycle import NewMessage, StoredMessage
@@ -27,6 +29,11 @@ class Simulator:
         self._overrides: dict[str, dict[str, Any]] = {}
         self._messages: dict[str, StoredMessage] = {}  # insertion order = acceptance order
         self._latest_by_ref: dict[tuple[str, str], str] = {}
+        # Envoyer SMS Pro: one id per send, its recipients in order (refused ones included).
+        self._batch_ids = itertools.count(1)
+        self._batches: dict[str, Batch] = {}
+        # DIGITALEO: access token -> who it was issued to and until when.
+        self._tokens: dict[str, IssuedToken] = {}
 
     # Configuration
 
@@ -70,7 +77,9 @@ class Simulator:
             ]
             for message in stored:
                 self._messages[message.message_id] = message
-                self._latest_by_ref[(message.account, message.client_ref)] = message.message_id
+                if message.client_ref is not None:
+                    key = (message.account, message.client_ref)
+                    self._latest_by_ref[key] = message.message_id
             return stored
 
     async def owned(self, account: str, message_ids: Iterable[str]) -> dict[str, StoredMessage]:
@@ -88,10 +97,67 @@ class Simulator:
         async with self._lock:
             return [m for m in self._messages.values() if account is None or m.account == account]
 
+    async def messages(self, message_ids: Iterable[str]) -> dict[str, StoredMessage]:
+        async with self._lock:
+            found = (self._messages.get(message_id) for message_id in message_ids)
+            return {m.message_id: m for m in found if m is not None}
+
+    # Envoyer SMS Pro batches
+
+    async def new_batch_id(self) -> str:
+        async with self._lock:
+            return f"ESP-{next(self._batch_ids):08d}"
+
+    async def remember_batch(self, batch: Batch) -> None:
+        async with self._lock:
+            self._batches[batch.batch_id] = batch
+
+    async def batch(self, account: str, batch_id: str) -> Batch | None:
+        """The batch, if `account` sent it."""
+        async with self._lock:
+            batch = self._batches.get(batch_id)
+            return batch if batch is not None and batch.account == account else None
+
+    # DIGITALEO access tokens
+
+    async def issue_token(self, account: str, lifetime_s: int) -> str:
+        async with self._lock:
+            token = "dgo-" + secrets.token_hex(20)
+            self._tokens[token] = IssuedToken(account, self.clock() + lifetime_s)
+            return token
+
+    async def token(self, token: str) -> IssuedToken | None:
+        async with self._lock:
+            return self._tokens.get(token)
+
     async def reset(self) -> None:
-        """Forget every message and configuration (the id counter goes on)."""
+        """Forget every message, batch, token and configuration (the id counters go on)."""
         async with self._lock:
             self._defaults = AccountConfig()
             self._overrides.clear()
             self._messages.clear()
             self._latest_by_ref.clear()
+            self._batches.clear()
+            self._tokens.clear()
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    """One recipient of an Envoyer SMS Pro send: the number as received and what became of it."""
+
+    number: str
+    message_id: str | None  # None when refused at submission
+    refusal: Literal["invalid_number", "landline"] | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: str
+    account: str
+    entries: tuple[BatchEntry, ...]
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    account: str
+    expires_at: float  # seconds since the epoch
