@@ -16,8 +16,10 @@ from dispatcher.settings import DispatcherSettings
 from shared.http.app import service_app
 from shared.operators.accounts import ACCOUNTS_MIGRATIONS
 from shared.operators.base import AdapterRegistry
-from shared.operators.simulator import SimulatorAdapter
+from shared.operators.http import build_operator_client
+from shared.operators.registry import default_registry
 from shared.runtime import Resources, ServiceRuntime
+from shared.settings import Profile
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -41,10 +43,11 @@ def _sender_loop(
     settings: DispatcherSettings, resources: Resources
 ) -> Callable[[], Coroutine[Any, Any, None]]:
     async def run() -> None:
-        async with httpx.AsyncClient(timeout=settings.operator_timeout_s) as client:
+        http = settings.operator_http(read_timeout_s=settings.operator_timeout_s)
+        async with build_operator_client(http) as client:
             sender = Sender(
                 resources.pool,
-                registry(client),
+                registry(client, allow_simulator=settings.profile is not Profile.PRODUCTION),
                 resources.box,
                 resources.relay,
                 SenderConfig(
@@ -68,9 +71,9 @@ def _sender_loop(
     return run
 
 
-def registry(client: httpx.AsyncClient) -> AdapterRegistry:
-    """The operator dialects this build speaks."""
-    return AdapterRegistry({SimulatorAdapter.dialect: SimulatorAdapter(client)})
+def registry(client: httpx.AsyncClient, *, allow_simulator: bool = True) -> AdapterRegistry:
+    """The operator dialects this build speaks (the simulator outside production only)."""
+    return default_registry(client, allow_simulator=allow_simulator)
 
 
 __all__: Sequence[str] = ["build_app", "registry"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.operators.http import OperatorHttpFields
 from shared.settings import ServiceSettings
 
 
-class DispatcherSettings(ServiceSettings):
+class DispatcherSettings(ServiceSettings, OperatorHttpFields):
     model_config = SettingsConfigDict(env_prefix="DISPATCHER_", extra="ignore", frozen=True)
 
     service_name: str = "dispatcher"

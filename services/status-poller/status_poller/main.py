@@ -14,8 +14,10 @@ from shared.http.app import service_app
 from shared.kafka.consumer import BatchHandler
 from shared.operators.accounts import ACCOUNTS_MIGRATIONS
 from shared.operators.base import AdapterRegistry
-from shared.operators.simulator import SimulatorAdapter
+from shared.operators.http import build_operator_client
+from shared.operators.registry import default_registry
 from shared.runtime import LoopFactory, Resources, ServiceRuntime
+from shared.settings import Profile
 from status_poller.adapters.metrics import PollerMetrics
 from status_poller.app.polling import PollerConfig, StatusPoller
 from status_poller.app.tracking import Tracker
@@ -85,9 +87,14 @@ class _Composition:
         client: httpx.AsyncClient | None = None
         adapters = self._adapters
         if adapters is None:
-            client = httpx.AsyncClient(timeout=self._settings.operator_http_timeout_s)
+            settings = self._settings
+            client = build_operator_client(
+                settings.operator_http(read_timeout_s=settings.operator_http_timeout_s)
+            )
             resources.on_shutdown.append(client.aclose)
-            adapters = AdapterRegistry({SimulatorAdapter.dialect: SimulatorAdapter(client)})
+            adapters = default_registry(
+                client, allow_simulator=settings.profile is not Profile.PRODUCTION
+            )
         policy = poll_policy(self._settings)
         parts = _Parts(
             tracker=Tracker(adapters=adapters, policy=policy, metrics=self._metrics),
@@ -110,7 +117,7 @@ def build_app(
     """The status-poller application: its runtime (database, relay, consumers, polling loop).
 
     `adapters` replaces the operator adapters (tests register fakes under their own dialects);
-    by default the process gets the simulator's adapter over one shared HTTP client.
+    by default the process gets every dialect's adapter over one shared HTTP client.
     """
     settings = settings or StatusPollerSettings()
     composition = _Composition(settings, adapters)

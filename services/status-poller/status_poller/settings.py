@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.operators.http import OperatorHttpFields
 from shared.settings import ServiceSettings
 
 
-class StatusPollerSettings(ServiceSettings):
+class StatusPollerSettings(ServiceSettings, OperatorHttpFields):
     model_config = SettingsConfigDict(env_prefix="STATUS_POLLER_", extra="ignore", frozen=True)
 
     service_name: str = "status-poller"
