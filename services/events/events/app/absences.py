@@ -1,5 +1,9 @@
-"""Use cases of the seed's steps 3 and 4: record an absence, add an SMS action for chosen
-recipients, list the SMS waiting ("SMS à diffuser"), diffuse or delete them."""
+"""Use cases of the seed's step 3 ("Saisie d'un évènement"): record an absence, edit, justify or
+delete it, and show it with its "Historique des actions".
+
+A pending SMS whose absence becomes justified, or is deleted, is cancelled ("annulé") in the same
+transaction: families who already called the school are not texted.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +14,148 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from events.adapters import absences as repo
-from events.adapters import directory
-from events.app.directory import eligible, get_action, get_pupil, ineligible_reason
-from events.app.schools import PRODUCER, require_enabled, require_school
-from events.domain.errors import DomainError, NotFound
-from events.domain.phones import mask
-from events.domain.texts import AbsenceFacts, event_label, render
-from shared.contracts import SmsRequestedV1
-from shared.db.outbox import enqueue
+from events.adapters import audit
+from events.adapters import sms as sms_repo
+from events.app import diffusion, sms_actions
+from events.app.schools import require_school
+from events.domain.absences import (
+    CANCELLED_DELETED,
+    CANCELLED_JUSTIFIED,
+    UNKNOWN_ABSENCE,
+    check_period,
+    clean_label,
+    is_justified,
+)
+from events.domain.errors import NotFound
+from events.domain.texts import compose, event_label, facts_of
 from shared.db.types import Connection
-from shared.sms_text import analyse
 from shared.states import SmsState
 
+# Who the audit trail names when a caller gives no one (the web pages before they pass their user).
+WEB_ACTOR = "interface web"
+UNKNOWN_PUPIL = ("unknown_pupil", "Élève inconnu.")
 
-async def record_absence(conn: Connection, uai: str, values: dict[str, Any]) -> dict[str, Any]:
+
+async def record_absence(
+    conn: Connection, uai: str, values: dict[str, Any], *, actor: str = WEB_ACTOR
+) -> dict[str, Any]:
+    """Record an absence of a pupil of the school."""
     await require_school(conn, uai)
-    await get_pupil(conn, uai, values["pupil_id"])
+    if not await repo.pupil_exists(conn, uai, values["pupil_id"]):
+        raise NotFound(*UNKNOWN_PUPIL)
+    check_period(values["starts_at"], values["ends_at"])
+    values = {
+        **values,
+        "reason": clean_label(values.get("reason")),
+        "evidence": clean_label(values.get("evidence")),
+    }
     absence_id = uuid4()
-    await repo.insert_absence(conn, uai, absence_id, values)
+    await repo.insert_absence(conn, uai, absence_id, values, actor)
+    await audit.insert(
+        conn,
+        [(uai, actor, "absence.created", {"id": absence_id, **_audited(values)})],
+    )
     return await get_absence(conn, uai, absence_id)
+
+
+async def edit_absence(
+    conn: Connection,
+    uai: str,
+    absence_id: UUID,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Change some fields of an absence (justifying it is recording a justificatif or a
+    legitimate motif). Pending SMS are cancelled once it is justified, and otherwise take the
+    new text (the dates may have changed)."""
+    school = await require_school(conn, uai)
+    before = await repo.get_absence(conn, uai, absence_id, lock=True)
+    if before is None:
+        raise NotFound(*UNKNOWN_ABSENCE)
+    after = {f: before[f] for f in repo.EDITABLE}
+    after.update(changes)
+    after["reason"] = clean_label(after["reason"])
+    after["evidence"] = clean_label(after["evidence"])
+    check_period(after["starts_at"], after["ends_at"])
+    diff = {
+        f: {"before": before[f], "after": after[f]} for f in repo.EDITABLE if before[f] != after[f]
+    }
+    if not diff:
+        return await get_absence(conn, uai, absence_id)
+    await repo.update_absence(conn, uai, absence_id, after)
+    entries = [(uai, actor, "absence.updated", {"id": absence_id, "changes": diff})]
+    if is_justified(after):
+        cancelled = await _cancel_pending(conn, uai, absence_id, CANCELLED_JUSTIFIED, now)
+        entries += _cancel_entries(uai, actor, cancelled, CANCELLED_JUSTIFIED[0])
+    else:
+        await rerender_pending(conn, school, absence_id)
+    await audit.insert(conn, entries)
+    return await get_absence(conn, uai, absence_id)
+
+
+async def delete_absence(
+    conn: Connection, uai: str, absence_id: UUID, *, actor: str, now: datetime
+) -> dict[str, Any]:
+    """Delete an absence; its pending SMS are cancelled, the SMS that left keep their history."""
+    await require_school(conn, uai)
+    if await repo.get_absence(conn, uai, absence_id, lock=True) is None:
+        raise NotFound(*UNKNOWN_ABSENCE)
+    cancelled = await _cancel_pending(conn, uai, absence_id, CANCELLED_DELETED, now)
+    await repo.mark_deleted(conn, uai, absence_id, actor, now)
+    await audit.insert(
+        conn,
+        [
+            (uai, actor, "absence.deleted", {"id": absence_id}),
+            *_cancel_entries(uai, actor, cancelled, CANCELLED_DELETED[0]),
+        ],
+    )
+    return {"deleted": str(absence_id), "cancelled_sms": [str(i) for i in cancelled]}
+
+
+async def _cancel_pending(
+    conn: Connection, uai: str, absence_id: UUID, why: tuple[str, str], now: datetime
+) -> list[UUID]:
+    rows = await sms_repo.lock_pending(conn, uai, None, absence_id=absence_id)
+    return await sms_repo.close_pending(
+        conn, uai, SmsState.CANCELLED.value, [(r["id"], *why) for r in rows], now
+    )
+
+
+def _cancel_entries(
+    uai: str, actor: str, ids: list[UUID], reason_code: str
+) -> list[tuple[str, str, str, dict[str, Any]]]:
+    return [(uai, actor, "sms.cancelled", {"id": i, "reason": reason_code}) for i in ids]
+
+
+def _audited(values: dict[str, Any]) -> dict[str, Any]:
+    return {f: values.get(f) for f in ("pupil_id", *repo.EDITABLE)}
+
+
+async def rerender_pending(conn: Connection, school: dict[str, Any], absence_id: UUID) -> None:
+    """Give the absence's pending SMS the text they now render to."""
+    uai = school["uai"]
+    rows = await sms_repo.lock_pending(conn, uai, None, absence_id=absence_id)
+    updates = []
+    for row in rows:
+        composed = compose(
+            row["template"],
+            facts_of(school, row),
+            row["contact_phone"],
+            transliterate=row["transliterated"],
+        )
+        if composed.text != row["text"]:
+            updates.append(
+                {
+                    "id": row["id"],
+                    "text": composed.text,
+                    "encoding": composed.info.encoding,
+                    "segments": composed.info.segments,
+                }
+            )
+    if updates:
+        await sms_repo.update_texts(conn, uai, updates)
 
 
 async def get_absence(conn: Connection, uai: str, absence_id: UUID) -> dict[str, Any]:
@@ -36,10 +163,10 @@ async def get_absence(conn: Connection, uai: str, absence_id: UUID) -> dict[str,
     school = await require_school(conn, uai)
     absence = await repo.get_absence(conn, uai, absence_id)
     if absence is None:
-        raise NotFound("unknown_absence", "Absence inconnue.")
+        raise NotFound(*UNKNOWN_ABSENCE)
     history = [
         history_line(sms, school["time_zone"])
-        for sms in await repo.sms_of_absence(conn, uai, absence_id)
+        for sms in await sms_repo.of_absence(conn, uai, absence_id)
     ]
     return {**_absence_view(absence, school["time_zone"]), "history": history}
 
@@ -64,182 +191,64 @@ def _absence_view(absence: dict[str, Any], time_zone: str) -> dict[str, Any]:
         "ends_at": absence["ends_at"],
         "reason": absence["reason"],
         "evidence": absence["evidence"],
+        "reason_legitimate": absence["reason_legitimate"],
         "observed": absence["observed"],
+        "justified": is_justified(absence),
         "label": event_label(absence["starts_at"], absence["ends_at"], time_zone),
     }
 
 
 def history_line(sms: dict[str, Any], time_zone: str) -> dict[str, Any]:
-    """ "SMS - Légal 1 - Financier - 23/09/2011 - délivré"."""
+    """ "SMS - Légal 1 - Financier - 23/09/2011 - délivré": the action, the recipient, the day
+    the SMS left (or was made, while it waits) in the school's time zone, its current state."""
     state = SmsState(sms["state"])
-    when = sms["state_changed_at"].astimezone(ZoneInfo(time_zone))
+    day = (sms["diffused_at"] or sms["created_at"]).astimezone(ZoneInfo(time_zone))
+    changed = sms["state_changed_at"].astimezone(ZoneInfo(time_zone))
     return {
         "sms_id": sms["id"],
         "action": sms["action_code"],
         "recipient": sms["recipient_role"],
         "state": state.value,
         "state_label": state.label_fr,
+        "state_changed_at": f"{changed:%d/%m/%Y à %H:%M}",
         "reason_code": sms["reason_code"],
         "reason_message": sms["reason_message"],
         "line": " - ".join(
-            (sms["action_code"], sms["recipient_role"], f"{when:%d/%m/%Y}", state.label_fr)
+            (sms["action_code"], sms["recipient_role"], f"{day:%d/%m/%Y}", state.label_fr)
         ),
     }
 
 
-async def add_sms_action(
-    conn: Connection, uai: str, absence_id: UUID, action_id: UUID, recipient_ids: Sequence[UUID]
-) -> dict[str, Any]:
-    """Make the pending SMS of an action for the chosen recipients of the absence's pupil.
+# The web pages' entry points into the SMS queue (see events.app.sms_actions and
+# events.app.diffusion for the use cases themselves).
 
-    Every chosen recipient must be eligible (mobile + "accepte les SMS"), else nothing is made and
-    the answer lists each refusal. Two recipients sharing a number get one SMS.
-    """
-    school = await require_school(conn, uai)
-    absence = await repo.get_absence(conn, uai, absence_id)
-    if absence is None:
-        raise NotFound("unknown_absence", "Absence inconnue.")
-    action = await get_action(conn, uai, action_id)
-    if not action["active"]:
-        raise DomainError("inactive_action", "Cette action n'est plus proposée.")
-    recipients = {r["id"]: r for r in await directory.recipients_of(conn, uai, absence["pupil_id"])}
-    if not recipient_ids:
-        raise DomainError("no_recipient", "Choisir au moins un destinataire.")
-    refusals: list[dict[str, str | None]] = []
-    for rid in recipient_ids:
-        recipient = recipients.get(rid)
-        if recipient is None:
-            refusals.append(
-                {"recipient_id": str(rid), "reason": "Destinataire inconnu pour cet élève."}
-            )
-        elif not eligible(recipient):
-            refusals.append(
-                {
-                    "recipient_id": str(rid),
-                    "role": recipient["role_label"],
-                    "reason": ineligible_reason(recipient),
-                }
-            )
-    if refusals:
-        raise DomainError(
-            "ineligible_recipients",
-            "Certains destinataires ne peuvent pas recevoir de SMS.",
-            refusals=refusals,
-        )
-    facts = AbsenceFacts(
-        school_name=school["name"],
-        school_phone=school["phone"],
-        pupil_name=f"{absence['first_name']} {absence['last_name']}",
-        division=absence["division"],
-        starts_at=absence["starts_at"],
-        ends_at=absence["ends_at"],
-        time_zone=school["time_zone"],
+
+async def add_sms_action(
+    conn: Connection,
+    uai: str,
+    absence_id: UUID,
+    action_id: UUID,
+    recipient_ids: Sequence[UUID],
+    *,
+    transliterate: bool = False,
+    actor: str = WEB_ACTOR,
+) -> dict[str, Any]:
+    return await sms_actions.add_sms_action(
+        conn, uai, absence_id, action_id, recipient_ids, transliterate=transliterate, actor=actor
     )
-    text = render(action["template"], facts, action["contact_phone"])
-    info = analyse(text)
-    rows = []
-    seen: set[str] = set()
-    for rid in dict.fromkeys(recipient_ids):
-        recipient = recipients[rid]
-        if recipient["mobile"] in seen:
-            continue
-        seen.add(recipient["mobile"])
-        rows.append(
-            {
-                "id": uuid4(),
-                "absence_id": absence_id,
-                "action_id": action_id,
-                "recipient_id": rid,
-                "recipient_role": recipient["role_label"],
-                "recipient_phone": recipient["mobile"],
-                "text": text,
-                "encoding": info.encoding,
-                "segments": info.segments,
-            }
-        )
-    created = await repo.insert_pending_sms(conn, uai, rows)
-    return {
-        "created": [str(i) for i in created],
-        "already_pending": len(rows) - len(created),
-        "text": text,
-        "encoding": info.encoding,
-        "characters": info.characters,
-        "segments": info.segments,
-    }
 
 
 async def pending_page(conn: Connection, uai: str, page: int, page_size: int) -> dict[str, Any]:
-    """ "SMS à diffuser": the count, one page of SMS, and the seed's labels."""
-    school = await require_school(conn, uai)
-    total = await repo.count_pending(conn, uai)
-    rows = await repo.list_pending(conn, uai, page_size, (page - 1) * page_size)
-    first = (page - 1) * page_size + 1 if rows else 0
-    last = first + len(rows) - 1 if rows else 0
-    return {
-        "count": total,
-        "message": f"Il y a actuellement {total} SMS en attente de diffusion",
-        "pagination": {
-            "page": page,
-            "page_size": page_size,
-            "first": first,
-            "last": last,
-            "total": total,
-            "label": f"Enregistrement(s) {first} à {last}, sur {total} trouvé(s)",
-        },
-        "items": [
-            {
-                "sms_id": r["id"],
-                "action": r["action_label"],
-                "pupil_name": f"{r['last_name']} {r['first_name']}",
-                "division": r["division"],
-                "event": event_label(r["starts_at"], r["ends_at"], school["time_zone"]),
-                "recipient": r["recipient_role"],
-                "recipient_phone": mask(r["recipient_phone"]),
-                "text": r["text"],
-                "segments": r["segments"],
-            }
-            for r in rows
-        ],
-    }
+    return await diffusion.pending_page(conn, uai, page, page_size)
 
 
 async def diffuse(
     conn: Connection, uai: str, ids: Sequence[UUID] | None, diffused_by: str
 ) -> dict[str, Any]:
-    """ "Diffuser": queue the selected pending SMS and request their sending, in one transaction."""
-    school = await require_enabled(conn, uai)
-    now = datetime.now(UTC)
-    moved = await repo.mark_queued(conn, uai, ids, diffused_by, now)
-    messages = [
-        SmsRequestedV1(
-            producer=PRODUCER,
-            uai=uai,
-            sms_id=r["id"],
-            absence_id=r["absence_id"],
-            action_code=r["action_code"],
-            action_label=r["action_label"],
-            recipient_role=r["recipient_role"],
-            recipient_phone=r["recipient_phone"],
-            text=r["text"],
-            encoding=r["encoding"],
-            segments=r["segments"],
-            pupil_name=f"{r['last_name']} {r['first_name']}",
-            division=r["division"],
-            event_label=event_label(r["starts_at"], r["ends_at"], school["time_zone"]),
-            school_name=school["name"],
-            time_zone=school["time_zone"],
-            school_year_start_month=school["school_year_start_month"],
-            diffused_at=now,
-            diffused_by=diffused_by,
-        )
-        for r in moved
-    ]
-    await enqueue(conn, messages)
-    requested = {r["id"] for r in moved}
-    skipped = [str(i) for i in ids or () if i not in requested]
-    return {"diffused": [str(r["id"]) for r in moved], "not_pending": skipped}
+    return await diffusion.diffuse(conn, uai, ids, actor=diffused_by, now=datetime.now(UTC))
 
 
-async def delete_pending(conn: Connection, uai: str, ids: Sequence[UUID]) -> dict[str, Any]:
-    await require_school(conn, uai)
-    return {"deleted": await repo.mark_deleted(conn, uai, ids)}
+async def delete_pending(
+    conn: Connection, uai: str, ids: Sequence[UUID], *, actor: str = WEB_ACTOR
+) -> dict[str, Any]:
+    return await diffusion.delete_pending(conn, uai, ids, actor=actor, now=datetime.now(UTC))

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from events.adapters import absences as repo
+from events.adapters import sms as repo
 from shared.contracts import SmsRejectedV1, SmsStatusV1, SmsSubmittedV1
 from shared.db.types import Connection
 from shared.states import SmsState, may_replace

@@ -5,9 +5,11 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from events.domain.errors import DomainError
+from shared.sms_text import TextInfo, analyse, gsm7_replacements, to_gsm7
 
 DEFAULT_TEMPLATE = (
     "{etablissement} : nous vous informons de l'absence de {eleve} le {debut}. "
@@ -62,6 +64,63 @@ def render(template: str, facts: AbsenceFacts, contact_phone: str | None) -> str
         telephone=contact_phone or facts.school_phone or "",
         division=facts.division or "",
     ).strip()
+
+
+def facts_of(school: dict[str, Any], absence: dict[str, Any]) -> AbsenceFacts:
+    """The facts a text is rendered from: the school as it is, the absence and its pupil."""
+    return AbsenceFacts(
+        school_name=school["name"],
+        school_phone=school["phone"],
+        pupil_name=f"{absence['first_name']} {absence['last_name']}",
+        division=absence["division"],
+        starts_at=absence["starts_at"],
+        ends_at=absence["ends_at"],
+        time_zone=school["time_zone"],
+    )
+
+
+@dataclass(frozen=True)
+class Composed:
+    """The text an SMS is sent with, and what it costs."""
+
+    text: str
+    info: TextInfo
+    transliterated: bool
+
+
+def compose(
+    template: str, facts: AbsenceFacts, contact_phone: str | None, *, transliterate: bool
+) -> Composed:
+    """Render the action's text; with `transliterate`, its GSM-7 likeness (ê→e, ç→c, œ→oe)."""
+    text = render(template, facts, contact_phone)
+    if transliterate:
+        text = to_gsm7(text)
+    return Composed(text, analyse(text), transliterate)
+
+
+def figures(text: str) -> dict[str, Any]:
+    """What the preview shows of a text: encoding, characters, units, segments."""
+    info = analyse(text)
+    return {
+        "text": text,
+        "encoding": info.encoding,
+        "characters": info.characters,
+        "units": info.units,
+        "segments": info.segments,
+        "remaining": info.remaining,
+    }
+
+
+def preview_figures(text: str) -> dict[str, Any]:
+    """The rendered text's figures, and those of its GSM-7 transliteration when it differs."""
+    gsm7 = None
+    replacements = gsm7_replacements(text)
+    if replacements:
+        gsm7 = {
+            **figures(to_gsm7(text)),
+            "replacements": [{"from": a, "to": b} for a, b in replacements],
+        }
+    return {"original": figures(text), "gsm7": gsm7}
 
 
 def event_label(starts_at: datetime, ends_at: datetime, time_zone: str) -> str:
