@@ -50,20 +50,29 @@ async def test_two_pollers_claim_disjoint_rows_and_a_dead_pollers_rows_come_back
             async with first.transaction(), second.transaction():
                 await set_all_schools_scope(first, "test: first poller's claim")
                 await set_all_schools_scope(second, "test: second poller's claim")
-                mine = await TrackedSmsRepository(first).claim_due(limit=6, lease=lease)
-                theirs = await TrackedSmsRepository(second).claim_due(limit=6, lease=lease)
+                mine = await TrackedSmsRepository(first).claim_due(
+                    now=datetime.now(UTC), limit=6, lease=lease
+                )
+                theirs = await TrackedSmsRepository(second).claim_due(
+                    now=datetime.now(UTC), limit=6, lease=lease
+                )
             assert len(mine) == 6 and len(theirs) == 4
             assert {r.sms_id for r in mine}.isdisjoint({r.sms_id for r in theirs})
             # Committed, the lease keeps them from a third claim...
             async with first.transaction():
                 await set_all_schools_scope(first, "test: third claim")
-                assert await TrackedSmsRepository(first).claim_due(limit=10, lease=lease) == []
+                assert (
+                    await TrackedSmsRepository(first).claim_due(
+                        now=datetime.now(UTC), limit=10, lease=lease
+                    )
+                    == []
+                )
 
         async def returned() -> bool:
             async with pool.acquire() as conn, conn.transaction():
                 await set_all_schools_scope(conn, "test: claim after the lease")
                 again = await TrackedSmsRepository(conn).claim_due(
-                    limit=10, lease=lease, busy_schools=["0930002B"]
+                    now=datetime.now(UTC), limit=10, lease=lease, busy_schools=["0930002B"]
                 )
             return len(again) == 6 and {r.uai for r in again} == {"0750001A"}
 

@@ -93,7 +93,12 @@ async def test_polls_move_the_sms_to_carrier_accepted_then_delivered_each_publis
         assert ok_polls is not None and ok_polls >= 3
         delivered = registry.get_sample_value(
             "sms_status_changes_total",
-            {"service": "status-poller", "state": "delivered", "own_verdict": "false"},
+            {
+                "service": "status-poller",
+                "state": "delivered",
+                "own_verdict": "false",
+                "operator": "fakeop",
+            },
         )
         assert delivered == 1
         async with httpx.AsyncClient(

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from shared.contracts import utc_now
 from shared.http.app import service_app
 from shared.kafka.consumer import BatchHandler
 from shared.operators.accounts import ACCOUNTS_MIGRATIONS
@@ -20,9 +21,14 @@ from shared.runtime import LoopFactory, Resources, ServiceRuntime
 from shared.settings import Profile
 from status_poller.adapters.metrics import PollerMetrics
 from status_poller.app.polling import PollerConfig, StatusPoller
+from status_poller.app.receipts import ReceiptDesk
 from status_poller.app.tracking import Tracker
+from status_poller.domain.clock import Clock
+from status_poller.domain.receipts import parse_networks
 from status_poller.domain.schedule import PollPolicy
 from status_poller.entrypoints.consumers import handlers
+from status_poller.entrypoints.receipts import RECEIPTS_KEY
+from status_poller.entrypoints.receipts import router as receipts_router
 from status_poller.settings import StatusPollerSettings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -48,6 +54,7 @@ def poller_config(settings: StatusPollerSettings) -> PollerConfig:
         concurrency=settings.poll_concurrency,
         lease=timedelta(seconds=settings.poll_lease_s),
         call_timeout=timedelta(seconds=settings.poll_call_timeout_s),
+        early_receipt_retention=timedelta(hours=settings.early_receipt_retention_h),
     )
 
 
@@ -57,6 +64,7 @@ class _Parts:
 
     tracker: Tracker
     poller: StatusPoller
+    receipts: ReceiptDesk
 
 
 class _Composition:
@@ -66,9 +74,12 @@ class _Composition:
     registered once per application (a lifespan may run more than once in tests).
     """
 
-    def __init__(self, settings: StatusPollerSettings, adapters: AdapterRegistry | None) -> None:
+    def __init__(
+        self, settings: StatusPollerSettings, adapters: AdapterRegistry | None, clock: Clock
+    ) -> None:
         self._settings = settings
         self._adapters = adapters
+        self._clock = clock
         self._metrics: PollerMetrics | None = None
 
     def handlers(self, resources: Resources) -> Mapping[str, BatchHandler]:
@@ -97,7 +108,13 @@ class _Composition:
             )
         policy = poll_policy(self._settings)
         parts = _Parts(
-            tracker=Tracker(adapters=adapters, policy=policy, metrics=self._metrics),
+            tracker=Tracker(
+                adapters=adapters,
+                policy=policy,
+                metrics=self._metrics,
+                refresh_interval=timedelta(seconds=self._settings.refresh_min_interval_s),
+                clock=self._clock,
+            ),
             poller=StatusPoller(
                 pool=resources.pool,
                 box=resources.box,
@@ -105,22 +122,38 @@ class _Composition:
                 policy=policy,
                 config=poller_config(self._settings),
                 metrics=self._metrics,
+                clock=self._clock,
+            ),
+            receipts=ReceiptDesk(
+                pool=resources.pool,
+                box=resources.box,
+                adapters=adapters,
+                policy=policy,
+                metrics=self._metrics,
+                allowed_sources=parse_networks(self._settings.receipt_allowed_sources),
+                clock=self._clock,
             ),
         )
         resources.extras[_EXTRAS_KEY] = parts
+        resources.extras[RECEIPTS_KEY] = parts.receipts
         return parts
 
 
 def build_app(
-    settings: StatusPollerSettings | None = None, *, adapters: AdapterRegistry | None = None
+    settings: StatusPollerSettings | None = None,
+    *,
+    adapters: AdapterRegistry | None = None,
+    clock: Clock = utc_now,
 ) -> FastAPI:
-    """The status-poller application: its runtime (database, relay, consumers, polling loop).
+    """The status-poller application: its runtime (database, relay, consumers, polling loop)
+    and the receipts webhook.
 
     `adapters` replaces the operator adapters (tests register fakes under their own dialects);
-    by default the process gets every dialect's adapter over one shared HTTP client.
+    by default the process gets every dialect's adapter over one shared HTTP client. `clock`
+    replaces the time the polling rhythm, the validity window and the refresh limit read.
     """
     settings = settings or StatusPollerSettings()
-    composition = _Composition(settings, adapters)
+    composition = _Composition(settings, adapters, clock)
     runtime = ServiceRuntime(
         settings,
         service="status-poller",
@@ -131,4 +164,6 @@ def build_app(
         extra_migrations=[ACCOUNTS_MIGRATIONS],
         background=composition.background,
     )
-    return service_app(runtime, title="follows the delivery state of every SMS")
+    return service_app(
+        runtime, title="follows the delivery state of every SMS", routers=[receipts_router]
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.operators.http import OperatorHttpFields
 from shared.settings import ServiceSettings
+from status_poller.domain.receipts import parse_networks
 
 
 class StatusPollerSettings(ServiceSettings, OperatorHttpFields):
@@ -40,5 +43,28 @@ class StatusPollerSettings(ServiceSettings, OperatorHttpFields):
     late_poll_interval_s: float = Field(default=21600.0, gt=0)
     late_tracking_hours: float = Field(default=168.0, ge=0)
 
+    # "Mettre à jour": at most one refresh per school in this interval reaches its operator; the
+    # requests in between take effect together when it ends.
+    refresh_min_interval_s: float = Field(default=30.0, ge=0)
+
+    # Receipts webhook: the source networks allowed to push receipts (CIDR, comma-separated in
+    # the environment; empty: every source), and how long a receipt that came before its
+    # submission is kept.
+    receipt_allowed_sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    early_receipt_retention_h: float = Field(default=216.0, gt=0)
+
     # Timeout of the HTTP client the operator adapters share.
     operator_http_timeout_s: float = Field(default=15.0, gt=0)
+
+    @field_validator("receipt_allowed_sources", mode="before")
+    @classmethod
+    def _split_cidrs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("receipt_allowed_sources")
+    @classmethod
+    def _valid_cidrs(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
+        return value

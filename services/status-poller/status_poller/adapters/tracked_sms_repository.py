@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from shared.db.types import Connection
 from shared.states import SmsState
-from status_poller.domain.lifecycle import TrackedSms
+from status_poller.domain.lifecycle import POLLED_STATES, TrackedSms
 
 _COLUMNS = (
     "sms_id, uai, absence_id, action_code, recipient_role, provider_code, provider_message_id,"
@@ -30,7 +31,7 @@ class TrackedSmsRepository:
     """The tracked SMS of the schools a transaction works for.
 
     Row-level security limits every statement to the schools the transaction declared; the
-    cross-school reads (`claim_due`, `count_due`) see every school only when the caller declared
+    cross-school reads (`claim_due`, `overview`) see every school only when the caller declared
     `shared.db.pool.set_all_schools_scope`, and nothing when it declared none.
     """
 
@@ -93,36 +94,49 @@ class TrackedSmsRepository:
             *_arrays(rows),
         )
 
-    async def make_due(self, keys: Iterable[tuple[str, UUID]], schools: Iterable[str]) -> int:
-        """Bring forward to now the next look of these SMS, and of every SMS still followed in
-        `schools`; never pushes a look back, never revives an SMS nothing is left to learn of."""
-        pairs = sorted(set(keys))
-        uais = sorted(set(schools))
+    async def make_due(
+        self,
+        sms: Iterable[tuple[str, UUID, datetime]],
+        schools: Iterable[tuple[str, datetime]],
+    ) -> int:
+        """Bring forward to the given time the next look of these (UAI, SMS id) and of every SMS
+        still followed in these schools; never pushes a look back, never revives an SMS nothing
+        is left to learn of."""
+        listed = sorted(set(sms))
+        whole = sorted(set(schools))
         count = 0
-        if pairs:
+        if listed:
             status = await self._conn.execute(
                 """
-                UPDATE tracked_sms t SET next_poll_at = now(), updated_at = now()
-                  FROM unnest($1::text[], $2::uuid[]) AS k(uai, sms_id)
-                 WHERE t.uai = k.uai AND t.sms_id = k.sms_id AND t.next_poll_at > now()
+                UPDATE tracked_sms t SET next_poll_at = k.at, updated_at = now()
+                  FROM unnest($1::text[], $2::uuid[], $3::timestamptz[]) AS k(uai, sms_id, at)
+                 WHERE t.uai = k.uai AND t.sms_id = k.sms_id AND t.next_poll_at > k.at
                 """,
-                [uai for uai, _ in pairs],
-                [sms_id for _, sms_id in pairs],
+                [uai for uai, _, _ in listed],
+                [sms_id for _, sms_id, _ in listed],
+                [at for _, _, at in listed],
             )
             count += _affected(status)
-        if uais:
+        if whole:
             status = await self._conn.execute(
                 """
-                UPDATE tracked_sms SET next_poll_at = now(), updated_at = now()
-                 WHERE uai = ANY($1::text[]) AND next_poll_at > now()
+                UPDATE tracked_sms t SET next_poll_at = k.at, updated_at = now()
+                  FROM unnest($1::text[], $2::timestamptz[]) AS k(uai, at)
+                 WHERE t.uai = k.uai AND t.next_poll_at > k.at
                 """,
-                uais,
+                [uai for uai, _ in whole],
+                [at for _, at in whole],
             )
             count += _affected(status)
         return count
 
     async def claim_due(
-        self, *, limit: int, lease: timedelta, busy_schools: Iterable[str] = ()
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        busy_schools: Iterable[str] = (),
     ) -> list[TrackedSms]:
         """Take up to `limit` due rows, every school at once (the poller's cross-school read,
         under the all-schools scope), skipping rows another poller holds and the schools this one
@@ -136,12 +150,12 @@ class TrackedSmsRepository:
             f"""
             WITH due AS (
                 SELECT sms_id FROM tracked_sms
-                 WHERE next_poll_at <= now() AND NOT (uai = ANY($3::text[]))
+                 WHERE next_poll_at <= $4 AND NOT (uai = ANY($3::text[]))
                  ORDER BY next_poll_at
                  LIMIT $1
                    FOR UPDATE SKIP LOCKED)
             UPDATE tracked_sms t
-               SET next_poll_at = now() + make_interval(secs => $2), updated_at = now()
+               SET next_poll_at = $4::timestamptz + make_interval(secs => $2), updated_at = now()
               FROM due
              WHERE t.sms_id = due.sms_id
             RETURNING {_T_COLUMNS}
@@ -149,16 +163,56 @@ class TrackedSmsRepository:
             limit,
             lease.total_seconds(),
             sorted(set(busy_schools)),
+            now,
         )
         return [_tracked(row) for row in rows]
 
-    async def count_due(self) -> int:
-        """How many rows are due now, every school at once (a metric; under the all-schools
-        scope)."""
-        value = await self._conn.fetchval(
-            "SELECT count(*) FROM tracked_sms WHERE next_poll_at <= now()"
+    async def lock_by_message_ids(
+        self, uai: str, provider_code: str, provider_message_ids: Iterable[str]
+    ) -> dict[str, TrackedSms]:
+        """The school's rows sent through `provider_code` under these operator message ids,
+        locked for this transaction, by message id."""
+        ids = sorted(set(provider_message_ids))
+        if not ids:
+            return {}
+        rows = await self._conn.fetch(
+            f"""
+            SELECT {_T_COLUMNS}
+              FROM tracked_sms t
+             WHERE t.uai = $1 AND t.provider_code = $2
+               AND t.provider_message_id = ANY($3::text[])
+             ORDER BY t.sms_id
+               FOR UPDATE OF t
+            """,
+            uai,
+            provider_code,
+            ids,
         )
-        return int(value or 0)
+        return {row["provider_message_id"]: _tracked(row) for row in rows}
+
+    async def overview(self, now: datetime) -> TrackingOverview:
+        """Rows due now, SMS still awaiting an answer and the oldest of them, every school at
+        once (metrics; under the all-schools scope)."""
+        row = await self._conn.fetchrow(
+            """
+            SELECT count(*) FILTER (WHERE next_poll_at <= $1) AS due,
+                   count(*) FILTER (WHERE state = ANY($2::text[])) AS waiting,
+                   min(submitted_at) FILTER (WHERE state = ANY($2::text[])) AS oldest
+              FROM tracked_sms WHERE next_poll_at IS NOT NULL
+            """,
+            now,
+            sorted(state.value for state in POLLED_STATES),
+        )
+        if row is None:
+            return TrackingOverview(0, 0, None)
+        return TrackingOverview(int(row["due"] or 0), int(row["waiting"] or 0), row["oldest"])
+
+
+@dataclass(frozen=True)
+class TrackingOverview:
+    due: int  # rows whose next look is due
+    waiting: int  # SMS en transit or pris en charge
+    oldest_submitted_at: datetime | None  # submission of the oldest of them
 
 
 def _tracked(row: Any) -> TrackedSms:

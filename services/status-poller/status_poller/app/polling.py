@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -38,11 +38,14 @@ from shared.operators.base import (
     StatusReport,
     TransientOperatorError,
 )
+from status_poller.adapters.early_receipt_repository import EarlyReceiptRepository
 from status_poller.adapters.metrics import PollerMetrics
 from status_poller.adapters.tracked_sms_repository import TrackedSmsRepository
 from status_poller.app.statuses import status_message
-from status_poller.domain.lifecycle import Fact, TrackedSms
+from status_poller.domain.clock import Clock
+from status_poller.domain.lifecycle import TrackedSms
 from status_poller.domain.polling import NOT_ASKED, PollAnswer, look
+from status_poller.domain.receipts import combine_parts, fact_of
 from status_poller.domain.schedule import PollPolicy, Tracking, tracking_of
 
 log = logging.getLogger(__name__)
@@ -57,6 +60,8 @@ class PollerConfig:
     concurrency: int  # operator requests in flight at once (all schools)
     lease: timedelta  # how long claimed rows stay hidden from other pollers
     call_timeout: timedelta  # bound on one status request, whatever the adapter does
+    # how long a receipt waits for its submission before it is forgotten
+    early_receipt_retention: timedelta = timedelta(days=9)
     due_metric_every: timedelta = timedelta(seconds=5)
 
 
@@ -83,7 +88,9 @@ class StatusPoller:
         policy: PollPolicy,
         config: PollerConfig,
         metrics: PollerMetrics,
+        clock: Clock = utc_now,
     ) -> None:
+        self._clock = clock
         self._pool = pool
         self._box = box
         self._adapters = adapters
@@ -114,7 +121,7 @@ class StatusPoller:
     async def tick(self) -> int:
         """Claim the due rows (but those of schools still being polled) and start one task per
         school; returns how many rows were claimed."""
-        await self._observe_due()
+        await self._housekeeping()
         if len(self._schools) >= self._config.concurrency:
             return 0  # as many schools in flight as request slots: let them finish first
         async with self._pool.acquire() as conn, conn.transaction():
@@ -122,6 +129,7 @@ class StatusPoller:
             # their schools' accounts. Each school's answers are recorded under its own scope.
             await set_all_schools_scope(conn, "status-poller: claim due SMS")
             rows = await TrackedSmsRepository(conn).claim_due(
+                now=self._clock(),
                 limit=self._config.claim_limit,
                 lease=self._config.lease,
                 busy_schools=self._schools.keys(),
@@ -129,6 +137,7 @@ class StatusPoller:
             if not rows:
                 return 0
             accounts = await load_accounts(conn, {row.uai for row in rows})
+        self._metrics.claimed(len(rows))
         by_school: dict[str, list[TrackedSms]] = {}
         for row in rows:
             by_school.setdefault(row.uai, []).append(row)
@@ -148,10 +157,12 @@ class StatusPoller:
     async def _poll_school(
         self, uai: str, rows: list[TrackedSms], account: SchoolAccount | None
     ) -> None:
+        started = time.perf_counter()
         try:
             operator = self._operator(uai, account)
             answers = await self._ask(uai, operator, rows)
             await self._record(uai, rows, answers, operator.tracking)
+            self._metrics.cycle(time.perf_counter() - started)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -250,12 +261,13 @@ class StatusPoller:
                 )
         if failed is not None:
             return {row.sms_id: failed for row in batch}
-        by_id = {report.provider_message_id: report for report in reports}
+        now = self._clock()
+        by_id = {report.provider_message_id: report for report in combine_parts(reports)}
         answers: dict[UUID, PollAnswer] = {}
         for row in batch:
             report = by_id.get(row.provider_message_id or "")
             answers[row.sms_id] = PollAnswer(
-                asked=True, report=_fact(report) if report is not None else None
+                asked=True, report=fact_of(report, now) if report is not None else None
             )
         return answers
 
@@ -267,7 +279,7 @@ class StatusPoller:
         tracking: Tracking,
     ) -> None:
         """Apply the answers to the rows as they are now, store them, publish the changes."""
-        now = utc_now()
+        now = self._clock()
         async with tenant_transaction(self._pool, {uai}) as conn:
             repo = TrackedSmsRepository(conn)
             current = await repo.lock((uai, row.sms_id) for row in claimed)
@@ -290,14 +302,19 @@ class StatusPoller:
             await enqueue(conn, [status_message(change) for change in changes])
         self._metrics.changed(changes)
 
-    async def _observe_due(self) -> None:
+    async def _housekeeping(self) -> None:
+        """Every few seconds: the overview metrics, and the purge of receipts whose submission
+        never came (both across schools)."""
         moment = time.monotonic()
         if moment - self._due_observed_at < self._config.due_metric_every.total_seconds():
             return
         self._due_observed_at = moment
-        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
-            await set_all_schools_scope(conn, "status-poller: count due SMS (metric)")
-            self._metrics.due(await TrackedSmsRepository(conn).count_due())
+        now = self._clock()
+        async with self._pool.acquire() as conn, conn.transaction():
+            await set_all_schools_scope(conn, "status-poller: overview metrics, receipts purge")
+            overview = await TrackedSmsRepository(conn).overview(now)
+            await EarlyReceiptRepository(conn).purge(now - self._config.early_receipt_retention)
+        self._metrics.overview(overview.due, overview.waiting, overview.oldest_submitted_at, now)
 
 
 def _keep_earlier_request(new: TrackedSms, current: TrackedSms, held: TrackedSms) -> TrackedSms:
@@ -307,18 +324,6 @@ def _keep_earlier_request(new: TrackedSms, current: TrackedSms, held: TrackedSms
     if new.next_poll_at is None or moved is None or moved == held.next_poll_at:
         return new
     return replace(new, next_poll_at=min(new.next_poll_at, moved))
-
-
-def _fact(report: StatusReport) -> Fact:
-    changed_at = report.changed_at or utc_now()
-    if changed_at.tzinfo is None:  # an operator that gives local-less times: read them as UTC
-        changed_at = changed_at.replace(tzinfo=UTC)
-    return Fact(
-        report.state,
-        changed_at.astimezone(UTC),
-        operator_code=report.operator_code,
-        provider_message_id=report.provider_message_id,
-    )
 
 
 def _name(exc: BaseException) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from shared.contracts import SmsRefreshV1, SmsRejectedV1, SmsSubmittedV1, utc_now
@@ -18,10 +18,14 @@ from shared.db.types import Connection
 from shared.operators.accounts import SchoolAccount, load_accounts
 from shared.operators.base import AdapterRegistry, Capabilities, OperatorError
 from shared.states import SmsState
+from status_poller.adapters.early_receipt_repository import EarlyReceiptRepository
 from status_poller.adapters.metrics import PollerMetrics
+from status_poller.adapters.refresh_limit_repository import RefreshLimitRepository
 from status_poller.adapters.tracked_sms_repository import TrackedSmsRepository
 from status_poller.app.statuses import status_message
-from status_poller.domain.lifecycle import TrackedSms, apply_fact, merge, without_status
+from status_poller.domain.clock import Clock
+from status_poller.domain.lifecycle import Fact, TrackedSms, apply_fact, merge, without_status
+from status_poller.domain.polling import PollAnswer, look
 from status_poller.domain.schedule import PollPolicy, Tracking, next_look, tracking_of
 
 
@@ -42,11 +46,19 @@ class Tracker:
     """Follows what the dispatcher says of each SMS; see the module's docstring."""
 
     def __init__(
-        self, *, adapters: AdapterRegistry, policy: PollPolicy, metrics: PollerMetrics
+        self,
+        *,
+        adapters: AdapterRegistry,
+        policy: PollPolicy,
+        metrics: PollerMetrics,
+        refresh_interval: timedelta,
+        clock: Clock = utc_now,
     ) -> None:
         self._adapters = adapters
         self._policy = policy
         self._metrics = metrics
+        self._refresh_interval = refresh_interval
+        self._clock = clock
 
     async def track_submissions(self, conn: Connection, messages: Sequence[SmsSubmittedV1]) -> None:
         """Start following submitted SMS (en transit, or à vérifier) and publish their state."""
@@ -57,10 +69,19 @@ class Tracker:
         await self._apply(conn, [_rejected(m) for m in messages])
 
     async def refresh(self, conn: Connection, messages: Sequence[SmsRefreshV1]) -> None:
-        """ "Mettre à jour": make the listed SMS (or all followed SMS of the school) due now."""
+        """ "Mettre à jour": make the listed SMS (or all followed SMS of the school) due now.
+
+        At most one refresh per school and per `refresh_interval` reaches its operator: the
+        requests that come sooner take effect together when the interval ends.
+        """
+        if not messages:
+            return
+        at = await RefreshLimitRepository(conn).reserve(
+            {m.uai for m in messages}, self._clock(), self._refresh_interval
+        )
         await TrackedSmsRepository(conn).make_due(
-            [(m.uai, sms_id) for m in messages for sms_id in m.sms_ids],
-            [m.uai for m in messages if not m.sms_ids],
+            [(m.uai, sms_id, at[m.uai]) for m in messages for sms_id in m.sms_ids],
+            [(m.uai, at[m.uai]) for m in messages if not m.sms_ids],
         )
 
     def _submitted(self, m: SmsSubmittedV1) -> TrackedSms:
@@ -82,8 +103,10 @@ class Tracker:
     async def _apply(self, conn: Connection, candidates: list[TrackedSms]) -> None:
         if not candidates:
             return
-        now = utc_now()
+        now = self._clock()
         repo = TrackedSmsRepository(conn)
+        receipts = EarlyReceiptRepository(conn)
+        await receipts.serialize_with_submissions({c.uai for c in candidates})
         tracking = await self._tracking(conn, {c.uai for c in candidates})
         keys = [(c.uai, c.sms_id) for c in candidates]
         outcome = self._plan(await repo.lock(keys), candidates, now, tracking)
@@ -101,8 +124,11 @@ class Tracker:
             outcome.rows.update(retried.rows)
             outcome.changes[:] = [c for c in outcome.changes if c.sms_id not in lost]
             outcome.changes.extend(retried.changes)
+        with_receipts = await self._apply_early_receipts(
+            receipts, outcome, {c.sms_id for c in candidates}, now, tracking
+        )
         changed_ids = {c.sms_id for c in outcome.changes}
-        await repo.update([outcome.rows[i] for i in changed_ids - inserted])
+        await repo.update([outcome.rows[i] for i in (changed_ids - inserted) | with_receipts])
         await enqueue(conn, [status_message(c) for c in outcome.changes])
         self._metrics.changed(outcome.changes)
 
@@ -133,6 +159,42 @@ class Tracker:
             merged = replace(merged, next_poll_at=next_look(merged, now, self._policy, school))
             rows[candidate.sms_id] = merged
         return _Outcome(rows, changes, created)
+
+    async def _apply_early_receipts(
+        self,
+        receipts: EarlyReceiptRepository,
+        outcome: _Outcome,
+        ids: set[UUID],
+        now: datetime,
+        tracking: Mapping[str, Tracking],
+    ) -> set[UUID]:
+        """Apply the receipts that came before these SMS's submission; returns the ids changed."""
+        by_key = {
+            (row.uai, row.provider_code, row.provider_message_id): row.sms_id
+            for row in (outcome.rows[i] for i in ids if i in outcome.rows)
+            if row.provider_code and row.provider_message_id
+        }
+        changed: set[UUID] = set()
+        for receipt in await receipts.take(by_key):
+            sms_id = by_key[(receipt.uai, receipt.provider_code, receipt.provider_message_id)]
+            fact = Fact(
+                receipt.state,
+                receipt.changed_at,
+                operator_code=receipt.operator_code,
+                provider_message_id=receipt.provider_message_id,
+            )
+            result = look(
+                outcome.rows[sms_id],
+                PollAnswer(report=fact),
+                now=now,
+                policy=self._policy,
+                tracking=tracking.get(receipt.uai, Tracking.UNKNOWN),
+            )
+            outcome.rows[sms_id] = result.sms
+            if result.changes:
+                outcome.changes.extend(result.changes)
+                changed.add(sms_id)
+        return changed
 
     async def _tracking(self, conn: Connection, uais: set[str]) -> dict[str, Tracking]:
         """What each school's operator lets us learn (unknown until its settings arrive)."""
