@@ -61,8 +61,7 @@ class Subscription:
 
 
 # What each service consumes today; a service refuses to start when its handlers disagree, and
-# the AsyncAPI document is generated from this list. (Still to come, per the architecture:
-# dispatcher ← sms.resolve.v1.)
+# the AsyncAPI document is generated from this list.
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("events", "events", SMS_SUBMITTED),
     Subscription("events", "events", SMS_REJECTED),
@@ -70,6 +69,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("events", "events", PROVIDER_HEALTH),
     Subscription("dispatcher", "dispatcher", SCHOOL_SETTINGS),
     Subscription("dispatcher", "dispatcher", SMS_REQUESTED),
+    Subscription("dispatcher", "dispatcher", SMS_RESOLVE),
     Subscription("status-poller", "status-poller", SCHOOL_SETTINGS),
     Subscription("status-poller", "status-poller", SMS_SUBMITTED),
     Subscription("status-poller", "status-poller", SMS_REJECTED),

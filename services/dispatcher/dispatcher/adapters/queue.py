@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from shared.contracts import SmsRequestedV1
+from shared.contracts import SmsRequestedV1, SmsResolveV1
 from shared.db.types import Connection
 
 
@@ -187,3 +187,31 @@ async def requeue(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         """,
         rows,
     )
+
+
+async def apply_resolutions(conn: Connection, messages: Sequence[SmsResolveV1]) -> list[str]:
+    """Staff's decisions on SMS "à vérifier": resend puts the SMS back in the queue, due now and
+    with a fresh queue age (the same SMS id and client reference: the operator sees the same
+    SMS again); keep_as_sent ends it as `sent_unconfirmed`. Only an SMS still `unconfirmed`
+    takes a decision: a duplicate or late one changes nothing. Returns the decisions applied."""
+    rows = await conn.fetch(
+        """
+        UPDATE send_queue q
+           SET state = CASE d.decision WHEN 'resend' THEN 'queued' ELSE 'sent_unconfirmed' END,
+               queued_at = CASE d.decision WHEN 'resend' THEN now() ELSE q.queued_at END,
+               next_attempt_at = now(),
+               finished_at = CASE d.decision WHEN 'resend' THEN NULL ELSE now() END,
+               sending_since = NULL,
+               resolution = d.decision, resolved_at = d.decided_at, resolved_by = d.decided_by
+          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+               AS d(sms_id, uai, decision, decided_at, decided_by)
+         WHERE q.sms_id = d.sms_id AND q.uai = d.uai AND q.state = 'unconfirmed'
+        RETURNING d.decision
+        """,
+        [m.sms_id for m in messages],
+        [m.uai for m in messages],
+        [m.decision for m in messages],
+        [m.decided_at for m in messages],
+        [m.decided_by for m in messages],
+    )
+    return [r["decision"] for r in rows]
