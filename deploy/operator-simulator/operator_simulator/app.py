@@ -47,5 +47,5 @@ def create_app(*, receipt_backoff_s: float = 0.2) -> FastAPI:
     # (malformed) before the drop middleware decides whether to send it at all.
     app.add_middleware(MalformedAnswerMiddleware)
     app.add_middleware(ConnectionDropMiddleware)
-    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(RequestLogMiddleware, on_request=simulator.journal_request)
     return app

@@ -66,6 +66,10 @@ def control_router(simulator: Simulator, receipts: ReceiptSender) -> APIRouter:
             for message in await simulator.submissions(account)
         ]
 
+    @router.get("/requests")
+    async def requests(account: Annotated[str | None, Query()] = None) -> list[dict[str, Any]]:
+        return await simulator.journal(account)
+
     @router.post("/reset")
     async def reset() -> dict[str, str]:
         await receipts.cancel_pending()

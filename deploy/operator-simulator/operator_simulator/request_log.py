@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -25,8 +26,13 @@ def annotate(request: Request, **fields: Any) -> None:
 
 
 class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Logs each request; `on_request` (if given) also gets each line, e.g. for a journal."""
+
+    def __init__(
+        self, app: ASGIApp, on_request: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
         self.app = app
+        self.on_request = on_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,3 +62,5 @@ class RequestLogMiddleware:
                 **scope.get(LOG_FIELDS_KEY, {}),
             }
             logger.info(json.dumps(line, ensure_ascii=False))
+            if self.on_request is not None:
+                self.on_request(line)

@@ -11,12 +11,15 @@ import asyncio
 import itertools
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from operator_simulator.config import AccountConfig
-from operator_simulator.lifecycle import NewMessage, StoredMessage
+from operator_simulator.lifecycle import NewMessage, StoredMessage, iso_utc
+
+JOURNAL_SIZE = 10_000  # the latest requests kept by GET /_control/requests
 
 
 class Simulator:
@@ -34,6 +37,7 @@ class Simulator:
         self._batches: dict[str, Batch] = {}
         # DIGITALEO: access token -> who it was issued to and until when.
         self._tokens: dict[str, IssuedToken] = {}
+        self._journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
 
     # Configuration
 
@@ -130,6 +134,27 @@ class Simulator:
         async with self._lock:
             return self._tokens.get(token)
 
+    # What the public APIs received
+
+    def journal_request(self, line: Mapping[str, Any]) -> None:
+        """Remember one request to a public API (called once its answer is settled)."""
+        if str(line.get("path", "")).startswith("/_control"):
+            return
+        self._journal.append(
+            {
+                "at": iso_utc(self.clock()),
+                "method": line.get("method"),
+                "path": line.get("path"),
+                "account": line.get("account"),
+                "status": line.get("status"),
+                "outcome": line.get("outcome"),
+            }
+        )
+
+    async def journal(self, account: str | None = None) -> list[dict[str, Any]]:
+        async with self._lock:
+            return [r for r in self._journal if account is None or r["account"] == account]
+
     async def reset(self) -> None:
         """Forget every message, batch, token and configuration (the id counters go on)."""
         async with self._lock:
@@ -139,6 +164,7 @@ class Simulator:
             self._latest_by_ref.clear()
             self._batches.clear()
             self._tokens.clear()
+            self._journal.clear()
 
 
 @dataclass(frozen=True)
