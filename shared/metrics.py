@@ -41,6 +41,13 @@ class ConsumerMetrics:
             registry=registry,
             buckets=(1, 5, 10, 50, 100, 250, 500, 1000, 2000),
         )
+        self._lag = Gauge(
+            "sms_consumer_lag_messages",
+            "Messages behind the end of a partition after the group's last batch from it "
+            "(take max by partition: a replica keeps the value of a partition it lost).",
+            ["service", "group", "topic", "partition"],
+            registry=registry,
+        )
 
     def processed(self, group: str, count: int) -> None:
         self._messages.labels(self._service, group, "processed").inc(count)
@@ -59,6 +66,9 @@ class ConsumerMetrics:
     def batch_done(self, group: str, size: int, seconds: float) -> None:
         self._batch_seconds.labels(self._service, group).observe(seconds)
         self._batch_size.labels(self._service, group).observe(size)
+
+    def lag(self, group: str, topic: str, partition: int, messages: int) -> None:
+        self._lag.labels(self._service, group, topic, str(partition)).set(max(messages, 0))
 
 
 class OutboxMetrics:

@@ -123,8 +123,37 @@ class BatchConsumer:
                 extra={"group": self.group, "error": type(exc).__name__},
             )
         self._metrics.batch_done(self.group, len(records), time.perf_counter() - started)
+        self._observe_lag(records, ops, rewind)
         if rewind:
             await asyncio.sleep(self._retry_backoff)
+
+    def _observe_lag(
+        self,
+        records: Sequence[ConsumerRecord[Any, Any]],
+        ops: ConsumerOps,
+        rewind: Mapping[TopicPartition, int],
+    ) -> None:
+        """Export, per partition of the batch, how far the group is behind its end.
+
+        The end is the highwater mark the last fetch brought (no extra request); a client
+        without one (the tests' fakes) exports nothing.
+        """
+        highwater = getattr(ops, "highwater", None)
+        if highwater is None:
+            return
+        next_offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            next_offsets[partition] = max(next_offsets.get(partition, 0), record.offset + 1)
+        next_offsets.update(rewind)
+        for partition, position in next_offsets.items():
+            try:
+                end = highwater(partition)
+            except (AssertionError, IllegalStateError):  # revoked meanwhile
+                continue
+            if isinstance(end, int):
+                topic = self._topic_by_physical.get(partition.topic, partition.topic)
+                self._metrics.lag(self.group, topic, partition.partition, end - position)
 
     def _rewind(self, ops: ConsumerOps, offsets: Mapping[TopicPartition, int]) -> None:
         for partition, offset in offsets.items():

@@ -11,6 +11,7 @@ from reporting.entrypoints.academie_http import academie_router
 from reporting.entrypoints.consumers import reporting_handlers
 from reporting.entrypoints.errors import request_validation_error
 from reporting.entrypoints.http import router
+from reporting.entrypoints.metrics import ops_metrics_loops
 from reporting.settings import ReportingSettings
 from shared.http.app import service_app
 from shared.runtime import ServiceRuntime
@@ -28,6 +29,7 @@ def build_runtime(settings: ReportingSettings) -> ServiceRuntime:
         consumer_group=CONSUMER_GROUP,
         handlers=reporting_handlers,
         kafka_in_readiness=False,
+        background=lambda resources: ops_metrics_loops(resources, settings),
     )
 
 

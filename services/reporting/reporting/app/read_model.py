@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
+from reporting.adapters.ops_metrics_repository import OpsMetricsRepository
 from reporting.adapters.tracking_repository import TrackingRepository
+from reporting.domain.ops_metrics import latency_deltas, state_deltas
 from reporting.domain.tracking import (
     CrossSchoolFactError,
     Diffusion,
@@ -18,12 +20,12 @@ from shared.db.types import Connection
 
 
 async def record_facts(conn: Connection, facts: Sequence[Fact]) -> None:
-    """Merge a batch of facts into the SMS rows and move the monthly counters accordingly.
+    """Merge a batch of facts into the SMS rows and move the counters accordingly.
 
     Runs in the consumer's transaction, with a fixed number of statements per batch: insert the
-    SMS seen for the first time; lock, merge and write back the others; move the counters by the
-    difference the batch made; note the schools' calendars. A replay finds every row already
-    equal to its merge and writes nothing.
+    SMS seen for the first time; lock, merge and write back the others; move the counters
+    (monthly and operational) by the difference the batch made; note the schools' calendars. A
+    replay finds every row already equal to its merge and writes nothing.
     """
     if not facts:
         return
@@ -50,6 +52,9 @@ async def record_facts(conn: Connection, facts: Sequence[Fact]) -> None:
             changes.append((before, after))
     await repo.update(updated)
     await repo.add_to_counters(counter_deltas(changes))
+    ops = OpsMetricsRepository(conn)
+    await ops.add_to_states(state_deltas(changes))
+    await ops.add_to_latencies(latency_deltas(changes))
     await repo.note_calendars(_latest_calendars(facts))
 
 
