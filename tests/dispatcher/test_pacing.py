@@ -67,7 +67,7 @@ class RecordingOperator:
 async def test_accounts_are_paced_at_their_rate_and_served_concurrently(bench, monkeypatch) -> None:
     operator = RecordingOperator()
 
-    def registry(_client: httpx.AsyncClient) -> AdapterRegistry:
+    def registry(_client: httpx.AsyncClient, **_options: object) -> AdapterRegistry:
         return AdapterRegistry({"simulator": operator})
 
     monkeypatch.setattr(dispatcher.main, "registry", registry)

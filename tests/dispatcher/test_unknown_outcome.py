@@ -80,7 +80,7 @@ async def test_an_unanswered_send_accepted_late_is_reconciled_not_resent(
 ) -> None:
     operator = LateOperator()
 
-    def registry(_client: httpx.AsyncClient) -> AdapterRegistry:
+    def registry(_client: httpx.AsyncClient, **_options: object) -> AdapterRegistry:
         return AdapterRegistry({"simulator": operator})
 
     monkeypatch.setattr(dispatcher.main, "registry", registry)
