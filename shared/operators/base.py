@@ -119,6 +119,11 @@ class TransientOperatorError(OperatorError):
         self.retry_after_s = retry_after_s
 
 
+class OperatorTimeoutError(TransientOperatorError):
+    """The operator did not answer in time a request that is safe to repeat (a status or account
+    request, or a send that never left): "Tester" tells it apart from an unreachable service."""
+
+
 class PermanentOperatorError(OperatorError):
     """Retrying will not help until someone acts: bad credentials, no credit, account closed."""
 

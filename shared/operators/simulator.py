@@ -20,6 +20,7 @@ from shared.operators.base import (
     Capabilities,
     InboundReceipt,
     MalformedReceiptError,
+    OperatorTimeoutError,
     OutcomeUnknownError,
     OutgoingSms,
     PermanentOperatorError,
@@ -177,6 +178,12 @@ class SimulatorAdapter:
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise TransientOperatorError(f"simulator unreachable ({type(exc).__name__})") from None
+        except httpx.TimeoutException as exc:
+            if sent_once:
+                raise OutcomeUnknownError(
+                    f"no answer in time after sending ({type(exc).__name__})"
+                ) from None
+            raise OperatorTimeoutError(f"simulator too slow ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             if sent_once:
                 raise OutcomeUnknownError(

@@ -21,8 +21,19 @@ class EventsSettings(ServiceSettings):
     # Schools are created waiting for the académie's green light. Outside production a
     # deployment may choose to give it on creation; production never does.
     enable_schools_on_creation: bool = False
+    # "Tester": how long the operator may take to answer the account check.
+    operator_timeout_s: float = 10.0
+    # The status-poller's public address, where operators push delivery receipts: the receipt URL
+    # shown next to the provider form is built on it.
+    receipts_base_url: str = "http://127.0.0.1:8002"
     # The largest CSV the académie may import in one request.
     import_max_bytes: int = 2_000_000
+    # The web interface reads "Suivi des SMS" and the synthesis from reporting's API.
+    reporting_base_url: str = "http://127.0.0.1:8003"
+    # Sign-in: failures before an account is locked, and for how long.
+    sign_in_max_failures: int = 5
+    sign_in_lockout_minutes: int = 15
+    session_hours: float = 8.0
 
     @property
     def simulator_allowed(self) -> bool:

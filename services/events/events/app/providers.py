@@ -114,6 +114,21 @@ async def provider_view(conn: Connection, uai: str) -> dict[str, Any]:
     }
 
 
+async def receipt_url(
+    conn: Connection, uai: str, catalog: dict[str, ProviderEntry], box: SecretBox, base_url: str
+) -> str | None:
+    """Where the school's operator pushes delivery receipts: the status-poller's webhook for the
+    operator's dialect, authenticated by the account's own secret (to give the operator only)."""
+    row = await repo.get_provider(conn, uai)
+    if row is None or not row["receipt_secret_encrypted"]:
+        return None
+    chosen = catalog.get(row["provider_code"])
+    if chosen is None:
+        return None
+    secret = box.decrypt_text(row["receipt_secret_encrypted"])
+    return f"{base_url.rstrip('/')}/api/v1/receipts/{chosen.dialect}/{uai}/{secret}"
+
+
 async def provider_health(conn: Connection, uai: str) -> dict[str, Any]:
     """The operator's reachability, the SMS waiting and, when unreachable, the banner text."""
     await require_school(conn, uai)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Collection
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict
 from events.app.operators import CatalogOptions, load_catalog
 from events.app.schools import Policy
 from events.domain.providers import ProviderEntry
+from events.settings import EventsSettings
 from shared.db.pool import tenant_transaction
 from shared.db.types import Connection
+from shared.operators.base import AdapterRegistry
 from shared.runtime import Resources
 
 
@@ -44,6 +46,30 @@ async def catalog(res: Res, options: Options) -> dict[str, ProviderEntry]:
 
 
 Catalog = Annotated[dict[str, ProviderEntry], Depends(catalog)]
+
+
+def operator_adapters(request: Request, res: Res) -> AdapterRegistry:
+    """The operator adapters "Tester" calls through, built on first use with their HTTP client
+    (closed when the service stops)."""
+    registry: AdapterRegistry | None = res.extras.get("operator_adapters")
+    if registry is None:
+        build: Callable[[], tuple[AdapterRegistry, Callable[[], Awaitable[Any]]]]
+        build = request.app.state.operator_adapters_factory
+        registry, close = build()
+        res.extras["operator_adapters"] = registry
+        res.on_shutdown.append(close)
+    return registry
+
+
+Adapters = Annotated[AdapterRegistry, Depends(operator_adapters)]
+
+
+def events_settings(request: Request) -> EventsSettings:
+    found: EventsSettings = request.app.state.settings
+    return found
+
+
+Settings = Annotated[EventsSettings, Depends(events_settings)]
 
 
 def policy(request: Request) -> Policy:

@@ -10,11 +10,22 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from events.adapters import audit
-from events.app import directory, operators, providers, schools
-from events.entrypoints.common import Body, Catalog, Page, PageSize, Res, SchoolPolicy, school_tx
+from events.app import directory, operators, provider_check, providers, schools
+from events.entrypoints.common import (
+    Adapters,
+    Body,
+    Catalog,
+    Page,
+    PageSize,
+    Res,
+    SchoolPolicy,
+    Settings,
+    school_tx,
+)
 from shared.auth import Role
 from shared.auth.http import FORBIDDEN, AcademiePrincipal, CurrentPrincipal, SchoolPrincipal
 from shared.contracts.envelope import TimeZoneName
+from shared.db.types import Connection
 
 router = APIRouter(prefix="/api/v1")
 
@@ -112,10 +123,22 @@ async def list_providers(principal: CurrentPrincipal, cat: Catalog) -> Any:
     ]
 
 
+async def _with_receipt_url(
+    conn: Connection, uai: str, view: dict[str, Any], res: Res, cat: Catalog, settings: Settings
+) -> dict[str, Any]:
+    url = await providers.receipt_url(conn, uai, cat, res.box, settings.receipts_base_url)
+    return {**view, "receipt_url": url}
+
+
 @router.get("/schools/{uai}/provider")
-async def get_provider(uai: str, _p: SchoolPrincipal, res: Res) -> Any:
-    async with school_tx(res, uai.upper()) as conn:
-        return await providers.provider_view(conn, uai.upper())
+async def get_provider(
+    uai: str, _p: SchoolPrincipal, res: Res, cat: Catalog, settings: Settings
+) -> Any:
+    """The form's values (never the password) and the receipt URL to give the operator."""
+    uai = uai.upper()
+    async with school_tx(res, uai) as conn:
+        view = await providers.provider_view(conn, uai)
+        return await _with_receipt_url(conn, uai, view, res, cat, settings)
 
 
 @router.get("/schools/{uai}/provider/health")
@@ -127,12 +150,49 @@ async def get_provider_health(uai: str, _p: SchoolPrincipal, res: Res) -> Any:
 
 @router.put("/schools/{uai}/provider")
 async def put_provider(
-    uai: str, body: ProviderIn, principal: SchoolPrincipal, res: Res, cat: Catalog
+    uai: str,
+    body: ProviderIn,
+    principal: SchoolPrincipal,
+    res: Res,
+    cat: Catalog,
+    settings: Settings,
 ) -> Any:
-    async with school_tx(res, uai.upper()) as conn:
-        return await providers.save_provider(
-            conn, uai.upper(), body.model_dump(), cat, res.box, actor=principal.subject
+    uai = uai.upper()
+    async with school_tx(res, uai) as conn:
+        view = await providers.save_provider(
+            conn, uai, body.model_dump(), cat, res.box, actor=principal.subject
         )
+        return await _with_receipt_url(conn, uai, view, res, cat, settings)
+
+
+class ProviderTestIn(Body):
+    """The form's values, tested before they are saved; omitted fields: the stored ones."""
+
+    provider_code: str | None = Field(default=None, max_length=30)
+    key: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, max_length=200, description="write-only")
+    option1: str | None = Field(default=None, max_length=200)
+    option2: str | None = Field(default=None, max_length=200)
+
+
+@router.post("/schools/{uai}/provider/test")
+async def check_provider(
+    uai: str,
+    principal: SchoolPrincipal,
+    res: Res,
+    cat: Catalog,
+    adapters: Adapters,
+    body: ProviderTestIn | None = None,
+) -> Any:
+    """ "Tester": a real authenticated call to the operator (its account or credit request)."""
+    uai = uai.upper()
+    values = body.model_dump() if body is not None else {}
+    async with school_tx(res, uai) as conn:
+        prepared = await provider_check.prepare_check(conn, uai, values, cat, res.box)
+    result = await provider_check.run_check(prepared, adapters)
+    async with school_tx(res, uai) as conn:
+        await provider_check.record_check(conn, uai, result, actor=principal.subject)
+    return result
 
 
 @router.post("/schools/{uai}/actions", status_code=201)
