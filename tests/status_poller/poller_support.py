@@ -10,13 +10,16 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
+import httpx
+import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from support.kafka_probe import eventually, group_caught_up, read_all
+from support.processes import free_port
 
 from shared.contracts import (
     Envelope,
@@ -41,12 +44,16 @@ from shared.operators.base import (
     AccountConfig,
     AdapterRegistry,
     Capabilities,
+    InboundReceipt,
+    MalformedReceiptError,
     OutgoingSms,
+    ReceiptAnswer,
     SendResult,
     StatusReport,
 )
 from shared.runtime import Resources
 from shared.states import SmsState
+from status_poller.domain.clock import Clock
 from status_poller.main import build_app
 from status_poller.settings import StatusPollerSettings
 
@@ -71,7 +78,8 @@ class FakeOperator:
     """An operator whose delivery states the test sets; it records what it was asked.
 
     `hold`, when given, makes every status request wait for it; `failure`, when set, is raised
-    instead of answering.
+    instead of answering. `parts` lists, for a multi-part message, the state of each part: the
+    answer then carries one report per part under the message's id.
     """
 
     dialect: ClassVar[str] = "fake"
@@ -79,6 +87,7 @@ class FakeOperator:
     def __init__(self, caps: Capabilities | None = None) -> None:
         self.capabilities = caps or capabilities()
         self.states: dict[str, SmsState] = {}
+        self.parts: dict[str, list[SmsState]] = {}
         self.requests: list[list[str]] = []
         self.accounts: list[AccountConfig] = []
         self.failure: Exception | None = None
@@ -94,11 +103,18 @@ class FakeOperator:
             await self.hold.wait()
         if self.failure is not None:
             raise self.failure
-        return [
-            StatusReport(pmi, state, f"OP_{state.value.upper()}", datetime.now(UTC))
+        answered = datetime.now(UTC)
+        reports = [
+            StatusReport(pmi, state, f"OP_{state.value.upper()}", answered)
             for pmi in provider_message_ids
             if (state := self.states.get(pmi)) is not None
         ]
+        reports += [
+            StatusReport(pmi, state, f"OP_{state.value.upper()}", answered)
+            for pmi in provider_message_ids
+            for state in self.parts.get(pmi, [])
+        ]
+        return reports
 
     def asked_about(self, provider_message_id: str) -> int:
         return sum(provider_message_id in request for request in self.requests)
@@ -114,6 +130,27 @@ class FakeOperator:
     async def check_credentials(self, account: AccountConfig) -> None:
         return None
 
+    def parse_receipt(self, receipt: InboundReceipt) -> list[StatusReport]:
+        raise MalformedReceiptError("the fake operator pushes no receipts")
+
+    def receipt_answer(self, *, accepted: bool) -> ReceiptAnswer:
+        return ReceiptAnswer(200 if accepted else 400, "OK" if accepted else "KO")
+
+
+class TestClock:
+    """A clock the test moves by hand (it starts at the real time)."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
 
 # The settings that make the loop fast enough for tests (seconds instead of minutes).
 FAST = {
@@ -126,7 +163,14 @@ FAST = {
 
 
 def school_settings(
-    uai: str, dialect: str, box: SecretBox, *, version: int = 1, provider_code: str = PROVIDER_CODE
+    uai: str,
+    dialect: str,
+    box: SecretBox,
+    *,
+    version: int = 1,
+    provider_code: str = PROVIDER_CODE,
+    receipt_secret: str | None = None,
+    base_url: str = "http://operator.invalid/api",
 ) -> SchoolSettingsV1:
     return SchoolSettingsV1(
         producer="events",
@@ -139,9 +183,10 @@ def school_settings(
         provider=ProviderAccountV1(
             provider_code=provider_code,
             dialect=dialect,
-            base_url="http://operator.invalid/api",
+            base_url=base_url,
             key=f"KEY-{uai}",
             password_encrypted=box.encrypt(f"password-{uai}"),
+            receipt_secret_encrypted=box.encrypt(receipt_secret) if receipt_secret else None,
         ),
     )
 
@@ -232,6 +277,24 @@ class Poller:
 
         await eventually(stored, timeout=60)
 
+    async def post_receipt(
+        self,
+        dialect: str,
+        uai: str,
+        secret: str,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Push a receipt to the webhook, in process (the caller's address is 127.0.0.1)."""
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://status-poller"
+        ) as client:
+            return await client.post(
+                f"/api/v1/receipts/{dialect}/{uai}/{secret}",
+                content=body,
+                headers={"content-type": "application/json", **(headers or {})},
+            )
+
     async def statuses(self, sms_id: UUID | None = None) -> list[SmsStatusV1]:
         records = await read_all(self.bootstrap, self.prefix + SMS_STATUS, settle=0)
         # One school's messages share a partition, so the records of one SMS are in order.
@@ -276,12 +339,19 @@ class Poller:
 
 @contextlib.asynccontextmanager
 async def running_poller(
-    isolation: Any, adapters: AdapterRegistry | None, **overrides: Any
+    isolation: Any,
+    adapters: AdapterRegistry | None,
+    *,
+    clock: Clock | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Poller]:
     """A poller on the test's infrastructure; `adapters=None` keeps the default registry (the
     simulator's adapter over a real HTTP client)."""
     settings = isolation.settings(StatusPollerSettings, **{**FAST, **overrides})
-    app = build_app(settings, adapters=adapters)
+    if clock is None:
+        app = build_app(settings, adapters=adapters)
+    else:
+        app = build_app(settings, adapters=adapters, clock=clock)
     producer = AIOKafkaProducer(
         bootstrap_servers=isolation.infra.kafka_bootstrap, acks="all", enable_idempotence=True
     )
@@ -291,3 +361,31 @@ async def running_poller(
             yield Poller(app, settings, isolation.infra.kafka_bootstrap, isolation.prefix, producer)
     finally:
         await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def serving_http(app: FastAPI) -> AsyncIterator[str]:
+    """Serve an app whose lifespan already runs over real HTTP on a free loopback port, with the
+    service's own logging choices (no access log); yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            lifespan="off",
+            access_log=False,
+            log_config=None,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: _started(server), timeout=15, interval=0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _started(server: uvicorn.Server) -> bool:
+    return server.started
