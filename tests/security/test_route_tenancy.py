@@ -32,7 +32,14 @@ from status_poller.settings import StatusPollerSettings
 
 OTHER = "0750002B"
 # Routes open without a token, each for a stated reason (network policy protects the probes).
-PUBLIC = {"/healthz", "/readyz", "/metrics"}
+PUBLIC = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    # Operators push receipts without a token: the school's receipt secret authenticates them
+    # (tests/status_poller/test_receipts.py).
+    "/api/v1/receipts/{dialect}/{uai}/{secret}",
+}
 # What of school A must never reach another school's caller.
 SECRETS_OF_A = ("Victor Hugo", "MARTIN", "Léa", "acct-0750001A", "+33600000001")
 
