@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import httpx
 from fastapi import FastAPI
 
 from events import ui
 from events.app.operators import CatalogOptions
 from events.app.schools import Policy
 from events.domain.territories import territory
-from events.entrypoints import academie_api, directory_api, settings_api
+from events.entrypoints import academie_api, directory_api, resolution_api, settings_api
 from events.entrypoints.api import install_error_handlers, router
 from events.entrypoints.handlers import handlers
 from events.settings import EventsSettings
 from shared.http.app import service_app
+from shared.operators.base import AdapterRegistry
+from shared.operators.simulator import SimulatorAdapter
 from shared.runtime import ServiceRuntime
 from shared.settings import Profile
 
@@ -27,6 +33,15 @@ def catalog_options(settings: EventsSettings) -> CatalogOptions:
         simulator_base_url=settings.simulator_base_url,
         require_https=settings.profile is Profile.PRODUCTION,
     )
+
+
+def operator_adapters(
+    settings: EventsSettings,
+) -> tuple[AdapterRegistry, Callable[[], Awaitable[Any]]]:
+    """The adapters "Tester" calls through, and the closer of their HTTP client."""
+    client = httpx.AsyncClient(timeout=settings.operator_timeout_s)
+    registry = AdapterRegistry({SimulatorAdapter.dialect: SimulatorAdapter(client)})
+    return registry, client.aclose
 
 
 def build_app(settings: EventsSettings | None = None) -> FastAPI:
@@ -42,9 +57,17 @@ def build_app(settings: EventsSettings | None = None) -> FastAPI:
     app = service_app(
         runtime,
         title="events",
-        routers=[settings_api.router, academie_api.router, directory_api.router, router],
+        routers=[
+            settings_api.router,
+            academie_api.router,
+            directory_api.router,
+            resolution_api.router,
+            router,
+        ],
     )
+    app.state.settings = settings
     app.state.catalog_options = catalog_options(settings)
+    app.state.operator_adapters_factory = partial(operator_adapters, settings)
     app.state.policy = Policy(
         default_territory=territory(settings.default_territory).code,
         enabled_on_creation=settings.schools_enabled_on_creation,
