@@ -6,6 +6,8 @@ nothing about the school asked for: an unknown school and a forbidden one look a
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -13,6 +15,14 @@ from fastapi import Depends, HTTPException, Request, status
 from shared.auth.tokens import AuthError, Principal, Role, TokenService
 
 SESSION_COOKIE = "sms_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_token_for(session_token: str) -> str:
+    """The anti-forgery token bound to a session: only a page that holds the session knows it
+    (the cookie is HTTP-only), so another site cannot put it in a forged request."""
+    return hashlib.sha256(b"csrf:" + session_token.encode()).hexdigest()
 
 
 def token_service(request: Request) -> TokenService:
@@ -25,7 +35,21 @@ def current_principal(
 ) -> Principal:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
-    token = token or request.cookies.get(SESSION_COOKIE)
+    if not token:
+        token = request.cookies.get(SESSION_COOKIE)
+        # A browser sends the cookie with any site's request: an unsafe one must prove it comes
+        # from one of our pages.
+        if token and request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), csrf_token_for(token).encode()):
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN,
+                    detail={
+                        "code": "csrf_rejected",
+                        "message": "Requête refusée : jeton anti-falsification absent ou "
+                        "invalide. Recharger la page puis recommencer.",
+                    },
+                )
     if not token:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

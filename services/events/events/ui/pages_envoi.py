@@ -1,0 +1,347 @@
+"""The seed's steps 3 and 4: "Saisie d'un évènement" (an absence, its SMS action, its history)
+and "Envoi aux familles › SMS à diffuser" (Diffuser, Supprimer, after a confirmation)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from events.app import absences, directory
+from events.domain.errors import DomainError
+from events.domain.texts import AbsenceFacts
+from events.domain.texts import render as render_text
+from events.ui import queries
+from events.ui.common import school_page
+from events.ui.web import first, read_form, redirect, render, resources
+from shared.sms_text import analyse
+
+router = APIRouter()
+PAGE_SIZE = 50
+
+
+# ---- Saisie d'un évènement --------------------------------------------------------------------
+
+
+@router.get("/e/{uai}/saisie")
+async def entry_page(
+    request: Request, uai: str, q: str = "", division: str = "", eleve: UUID | None = None
+) -> Response:
+    async with school_page(request, uai) as (session, conn, school):
+        pupil = await directory.get_pupil(conn, school["uai"], eleve) if eleve else None
+        found: list[dict[str, Any]] = []
+        total = 0
+        if pupil is None and (q.strip() or division):
+            total, found = await queries.pupils_page(
+                conn, school["uai"], division or None, q.strip()[:100] or None, 30, 0
+            )
+        divisions = await queries.divisions(conn, school["uai"])
+        recent = await absences.list_absences(conn, school["uai"], 10, 0)
+    now = datetime.now(ZoneInfo(school["time_zone"]))
+    start = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    end = min(start + timedelta(hours=4), start.replace(hour=23, minute=55))
+    form = {
+        "start_date": start.date().isoformat(),
+        "start_time": f"{start:%H:%M}",
+        "end_date": end.date().isoformat(),
+        "end_time": f"{end:%H:%M}",
+        "reason": "",
+        "evidence": "",
+        "observed": True,
+    }
+    return render(
+        request,
+        "entry.html",
+        {
+            "title": "Saisie d'un évènement",
+            "school": school,
+            "q": q,
+            "division": division,
+            "divisions": divisions,
+            "found": found,
+            "found_total": total,
+            "pupil": pupil,
+            "form": form,
+            "errors": {},
+            "recent": recent,
+        },
+        session=session,
+    )
+
+
+ABSENCE_FIELDS = (
+    "pupil_id",
+    "start_date",
+    "start_time",
+    "end_date",
+    "end_time",
+    "reason",
+    "evidence",
+    "observed",
+)
+
+
+def _moment(day: str, at: str, zone: ZoneInfo) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time.fromisoformat(at), tzinfo=zone)
+
+
+@router.post("/e/{uai}/saisie")
+async def entry_save(request: Request, uai: str) -> Response:
+    async with school_page(request, uai) as (session, conn, school):
+        values = await read_form(request, session, ABSENCE_FIELDS)
+        form: dict[str, Any] = {name: first(values, name) for name in ABSENCE_FIELDS}
+        form["observed"] = bool(values.get("observed"))
+        zone = ZoneInfo(school["time_zone"])
+        errors: dict[str, str] = {}
+        pupil = None
+        try:
+            pupil = await directory.get_pupil(conn, school["uai"], UUID(form["pupil_id"]))
+        except (ValueError, DomainError):
+            errors["pupil_id"] = "Choisir l'élève absent."
+        starts_at = ends_at = None
+        try:
+            starts_at = _moment(form["start_date"], form["start_time"], zone)
+        except ValueError:
+            errors["start_date"] = "Début de l'absence invalide : saisir une date et une heure."
+        try:
+            ends_at = _moment(form["end_date"], form["end_time"], zone)
+        except ValueError:
+            errors["end_date"] = "Fin de l'absence invalide : saisir une date et une heure."
+        if starts_at and ends_at and ends_at < starts_at:
+            errors["end_date"] = "La fin de l'absence doit être après son début."
+        absence = None
+        if not errors:
+            try:
+                absence = await absences.record_absence(
+                    conn,
+                    school["uai"],
+                    {
+                        "pupil_id": UUID(form["pupil_id"]),
+                        "starts_at": starts_at,
+                        "ends_at": ends_at,
+                        "reason": form["reason"][:100] or None,
+                        "evidence": form["evidence"][:100] or None,
+                        "observed": form["observed"],
+                    },
+                )
+            except DomainError as exc:
+                errors["start_date"] = exc.message
+        if errors or absence is None:
+            divisions = await queries.divisions(conn, school["uai"])
+            recent = await absences.list_absences(conn, school["uai"], 10, 0)
+            return render(
+                request,
+                "entry.html",
+                {
+                    "title": "Saisie d'un évènement",
+                    "school": school,
+                    "q": "",
+                    "division": "",
+                    "divisions": divisions,
+                    "found": [],
+                    "found_total": 0,
+                    "pupil": pupil,
+                    "form": form,
+                    "errors": errors,
+                    "recent": recent,
+                },
+                session=session,
+                status_code=422,
+            )
+    return redirect(
+        f"/e/{school['uai']}/absences/{absence['id']}",
+        "Absence enregistrée : ajouter maintenant l'action SMS pour prévenir la famille.",
+    )
+
+
+async def _absence_page(
+    request: Request,
+    uai: str,
+    absence_id: UUID,
+    *,
+    chosen: set[str] | None = None,
+    action_id: str = "",
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    async with school_page(request, uai) as (session, conn, school):
+        absence = await absences.get_absence(conn, school["uai"], absence_id)
+        pupil = await directory.get_pupil(conn, school["uai"], absence["pupil_id"])
+        actions = [a for a in await directory.list_actions(conn, school["uai"]) if a["active"]]
+    facts = AbsenceFacts(
+        school_name=school["name"],
+        school_phone=school["phone"],
+        pupil_name=f"{pupil['first_name']} {pupil['last_name']}",
+        division=pupil["division"],
+        starts_at=absence["starts_at"],
+        ends_at=absence["ends_at"],
+        time_zone=school["time_zone"],
+    )
+    previews = {}
+    for action in actions:
+        text = render_text(action["template"], facts, action["contact_phone"])
+        info = analyse(text)
+        previews[str(action["id"])] = {
+            "text": text,
+            "characters": info.characters,
+            "segments": info.segments,
+            "encoding": info.encoding,
+        }
+    return render(
+        request,
+        "absence.html",
+        {
+            "title": "Saisie d'un évènement",
+            "school": school,
+            "absence": absence,
+            "pupil": pupil,
+            "actions": actions,
+            "previews": previews,
+            "chosen": chosen if chosen is not None else set(),
+            "action_id": action_id or (str(actions[0]["id"]) if actions else ""),
+            "errors": errors or {},
+        },
+        session=session,
+        status_code=status_code,
+    )
+
+
+@router.get("/e/{uai}/absences/{absence_id}")
+async def absence_page(request: Request, uai: str, absence_id: UUID) -> Response:
+    return await _absence_page(request, uai, absence_id)
+
+
+@router.post("/e/{uai}/absences/{absence_id}/sms")
+async def absence_add_sms(request: Request, uai: str, absence_id: UUID) -> Response:
+    async with school_page(request, uai) as (session, conn, school):
+        values = await read_form(request, session, ("action_id", "recipient_ids"))
+        chosen = set(values.get("recipient_ids", []))
+        action_id = first(values, "action_id")
+        errors: dict[str, str] = {}
+        if not chosen:
+            errors["recipient_ids"] = "Choisir au moins un destinataire."
+        try:
+            action_uuid = UUID(action_id)
+        except ValueError:
+            errors["action_id"] = "Choisir l'action à ajouter."
+        created = None
+        if not errors:
+            try:
+                created = await absences.add_sms_action(
+                    conn, school["uai"], absence_id, action_uuid, [UUID(c) for c in chosen]
+                )
+            except ValueError:
+                errors["recipient_ids"] = "Destinataire inconnu pour cet élève."
+            except DomainError as exc:
+                refusals = exc.details.get("refusals")
+                if isinstance(refusals, list) and refusals:
+                    errors["recipient_ids"] = " ".join(
+                        f"{r.get('role') or 'Destinataire'} : {r.get('reason')}" for r in refusals
+                    )
+                else:
+                    errors["action_id"] = exc.message
+    if errors or created is None:
+        return await _absence_page(
+            request,
+            uai,
+            absence_id,
+            chosen=chosen,
+            action_id=action_id,
+            errors=errors,
+            status_code=422,
+        )
+    n = len(created["created"])
+    message = f"{n} SMS ajouté(s) à la liste « SMS à diffuser »."
+    if created["already_pending"]:
+        message += f" {created['already_pending']} étai(en)t déjà en attente."
+    return redirect(f"/e/{school['uai']}/absences/{absence_id}", message)
+
+
+# ---- Envoi aux familles › SMS à diffuser ------------------------------------------------------
+
+
+@router.get("/e/{uai}/sms-a-diffuser")
+async def pending_page(request: Request, uai: str, page: int = 1) -> Response:
+    page = max(1, min(page, 100_000))
+    async with school_page(request, uai) as (session, conn, school):
+        pending = await absences.pending_page(conn, school["uai"], page, PAGE_SIZE)
+    total = pending["count"]
+    pending["pagination"]["pages"] = max(1, -(-total // PAGE_SIZE))
+    return render(
+        request,
+        "pending.html",
+        {"title": "SMS à diffuser", "school": school, "pending": pending},
+        session=session,
+    )
+
+
+@router.post("/e/{uai}/sms-a-diffuser")
+async def pending_choose(request: Request, uai: str) -> Response:
+    """The confirmation page: how many SMS leave (or are deleted) if the user confirms."""
+    async with school_page(request, uai) as (session, conn, school):
+        values = await read_form(request, session, ("ids", "delete_ids", "all", "op"))
+        op = first(values, "op")
+        everything = first(values, "all") == "1" and op == "diffuse"
+        ids = values.get("ids" if op == "diffuse" else "delete_ids", [])
+        total = (await absences.pending_page(conn, school["uai"], 1, 1))["count"]
+    count = total if everything else len(set(ids))
+    if op not in ("diffuse", "delete") or count == 0:
+        what = "à diffuser" if op == "diffuse" else "à supprimer"
+        return redirect(
+            f"/e/{school['uai']}/sms-a-diffuser",
+            f"Aucun SMS sélectionné {what} : cocher au moins une ligne.",
+        )
+    return render(
+        request,
+        "pending_confirm.html",
+        {
+            "title": "SMS à diffuser",
+            "school": school,
+            "op": op,
+            "all": everything,
+            "ids": sorted(set(ids)),
+            "count": count,
+        },
+        session=session,
+    )
+
+
+@router.post("/e/{uai}/sms-a-diffuser/confirmer")
+async def pending_confirmed(request: Request, uai: str) -> Response:
+    async with school_page(request, uai) as (session, conn, school):
+        values = await read_form(request, session, ("ids", "all", "op"))
+        op = first(values, "op")
+        try:
+            ids = [UUID(i) for i in values.get("ids", [])]
+        except ValueError:
+            ids = []
+        everything = first(values, "all") == "1"
+        try:
+            if op == "diffuse":
+                result = await absences.diffuse(
+                    conn, school["uai"], None if everything else ids, session.principal.subject
+                )
+                n = len(result["diffused"])
+                message = (
+                    f"{n} SMS diffusé(s) : ils partent vers l'opérateur. "
+                    "Suivre leur état dans « Suivi des SMS »."
+                )
+                if result["not_pending"]:
+                    message += (
+                        f" {len(result['not_pending'])} n'étai(en)t plus en attente "
+                        "(déjà diffusé(s) ou supprimé(s))."
+                    )
+            elif op == "delete" and ids:
+                result = await absences.delete_pending(conn, school["uai"], ids)
+                message = f"{result['deleted']} SMS supprimé(s)."
+            else:
+                message = "Aucun SMS sélectionné : cocher au moins une ligne."
+        except DomainError as exc:
+            message = exc.message
+    if op == "diffuse":
+        resources(request).relay.wake()
+    return redirect(f"/e/{school['uai']}/sms-a-diffuser", message)

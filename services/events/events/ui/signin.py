@@ -1,0 +1,97 @@
+"""Who is signing in: one seam (`Authenticator`) behind the sign-in page.
+
+The local accounts (login + password) are the first implementation; the académie's single
+sign-on (OpenID Connect) will be another one, answering with the same `SignInResult`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from events.ui import accounts
+from events.ui.passwords import DECOY_HASH, verify_password
+from shared.auth import Principal, Role
+from shared.db.types import Connection
+
+WRONG_CREDENTIALS = (
+    "Identifiant ou mot de passe incorrect. Vérifier la saisie (majuscules, pavé numérique) : "
+    "après {limit} échecs, le compte est verrouillé {minutes} minutes."
+)
+LOCKED = (
+    "Trop de tentatives infructueuses : ce compte est verrouillé jusqu'à {until}. "
+    "Réessayer ensuite, ou demander à l'administrateur de l'établissement de réinitialiser "
+    "le mot de passe."
+)
+MISSING = "Saisir l'identifiant et le mot de passe."
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    principal: Principal | None
+    error: str | None = None
+    field: str | None = None  # the form field the error belongs to
+
+
+class Authenticator(Protocol):
+    """Checks credentials; never says whether a login exists."""
+
+    async def authenticate(self, login: str, password: str) -> SignInResult: ...
+
+
+@dataclass(frozen=True)
+class Lockout:
+    max_failures: int
+    minutes: int
+
+
+class LocalAuthenticator:
+    """Accounts of `staff_accounts`, with a lockout after repeated failures."""
+
+    def __init__(self, pool: Any, lockout: Lockout, *, display_zone: str = "Europe/Paris") -> None:
+        self._pool = pool
+        self._lockout = lockout
+        self._zone = ZoneInfo(display_zone)
+
+    async def authenticate(self, login: str, password: str) -> SignInResult:
+        login = login.strip().lower()
+        if not login or not password:
+            return SignInResult(None, MISSING, "login" if not login else "password")
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await self._check(conn, login, password)
+
+    async def _check(self, conn: Connection, login: str, password: str) -> SignInResult:
+        now = datetime.now(UTC)
+        account = await accounts.get_for_sign_in(conn, login)
+        wrong = SignInResult(
+            None,
+            WRONG_CREDENTIALS.format(
+                limit=self._lockout.max_failures, minutes=self._lockout.minutes
+            ),
+            "password",
+        )
+        if account is None:
+            await asyncio.to_thread(verify_password, password, DECOY_HASH)
+            return wrong
+        locked_until = account["locked_until"]
+        if locked_until is not None and locked_until > now:
+            return self._locked(locked_until)
+        if not await asyncio.to_thread(verify_password, password, account["password_hash"]):
+            failures = account["failed_attempts"] + 1
+            until = None
+            if failures >= self._lockout.max_failures:
+                until = now + timedelta(minutes=self._lockout.minutes)
+                failures = 0
+            await accounts.record_failure(conn, login, failures, until)
+            return self._locked(until) if until else wrong
+        await accounts.record_success(conn, login, now)
+        role = Role(account["role"])
+        uais = frozenset({account["uai"]}) if account["uai"] else frozenset()
+        return SignInResult(Principal(subject=login, role=role, uais=uais))
+
+    def _locked(self, until: datetime) -> SignInResult:
+        local = until.astimezone(self._zone)
+        return SignInResult(None, LOCKED.format(until=f"{local:%H:%M}"), "password")
