@@ -69,6 +69,48 @@ async def get_action(conn: Connection, uai: str, action_id: UUID) -> dict[str, A
     return dict(row) if row else None
 
 
+PUPIL_COLUMNS = (
+    "p.id, p.last_name, p.first_name, p.division, p.source, p.external_id, p.national_id,"
+    " p.retired_at"
+)
+RECIPIENT_COLUMNS = (
+    "r.id, r.pupil_id, r.kind, r.position, r.role_label, r.name, r.mobile, r.accepts_sms,"
+    " r.mobile_problem, r.external_id, r.imported_mobile, r.imported_problem,"
+    " r.imported_phone_raw, r.imported_accepts_sms, r.staff_mobile_set, r.staff_mobile,"
+    " r.staff_accepts_sms"
+)
+# The columns an import or a staff edit writes on a recipient, in this order.
+RECIPIENT_VALUES = (
+    ("external_id", "text"),
+    ("kind", "text"),
+    ("position", "smallint"),
+    ("role_label", "text"),
+    ("name", "text"),
+    ("imported_mobile", "text"),
+    ("imported_problem", "text"),
+    ("imported_phone_raw", "text"),
+    ("imported_accepts_sms", "boolean"),
+    ("mobile", "text"),
+    ("accepts_sms", "boolean"),
+    ("mobile_problem", "text"),
+)
+PUPIL_VALUES = (
+    ("external_id", "text"),
+    ("national_id", "text"),
+    ("last_name", "text"),
+    ("first_name", "text"),
+    ("division", "text"),
+)
+
+
+def _columns(rows: Sequence[dict[str, Any]], spec: Sequence[tuple[str, str]]) -> list[list[Any]]:
+    return [[row.get(name) for row in rows] for name, _type in spec]
+
+
+def _unnest(spec: Sequence[tuple[str, str]], first: int) -> str:
+    return ", ".join(f"${first + i}::{t}[]" for i, (_n, t) in enumerate(spec))
+
+
 async def insert_pupil(
     conn: Connection,
     uai: str,
@@ -76,58 +118,366 @@ async def insert_pupil(
     pupil: dict[str, Any],
     recipients: Sequence[dict[str, Any]],
 ) -> None:
+    """A pupil typed by staff, with recipients whose values are the staff's."""
     await conn.execute(
-        "INSERT INTO pupils (id, uai, last_name, first_name, division) VALUES ($2, $1, $3, $4, $5)",
+        "INSERT INTO pupils (id, uai, last_name, first_name, division, source)"
+        " VALUES ($2, $1, $3, $4, $5, 'staff')",
         uai,
         pupil_id,
         pupil["last_name"],
         pupil["first_name"],
         pupil.get("division"),
     )
-    await conn.executemany(
-        "INSERT INTO recipients (id, uai, pupil_id, position, role_label, name, mobile,"
-        " accepts_sms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [
-            (
-                r["id"],
-                uai,
-                pupil_id,
-                position,
-                r["role_label"],
-                r.get("name"),
-                r.get("mobile"),
-                r["accepts_sms"],
-            )
-            for position, r in enumerate(recipients)
-        ],
+    await insert_staff_recipients(conn, uai, pupil_id, recipients)
+
+
+async def insert_staff_recipients(
+    conn: Connection, uai: str, pupil_id: UUID, recipients: Sequence[dict[str, Any]]
+) -> None:
+    """Recipients typed by staff: their number and opt-in are the staff's values."""
+    if not recipients:
+        return
+    await conn.execute(
+        """
+        INSERT INTO recipients (uai, pupil_id, id, position, role_label, kind, name, mobile,
+                                accepts_sms, staff_mobile_set, staff_mobile, staff_accepts_sms)
+        SELECT $1, $2, r.id, r.position, r.role_label, r.kind, r.name, r.mobile, r.accepts_sms,
+               true, r.mobile, r.accepts_sms
+          FROM unnest($3::uuid[], $4::smallint[], $5::text[], $6::text[], $7::text[],
+                      $8::text[], $9::boolean[])
+               AS r(id, position, role_label, kind, name, mobile, accepts_sms)
+        """,
+        uai,
+        pupil_id,
+        [r["id"] for r in recipients],
+        [r["position"] for r in recipients],
+        [r["role_label"] for r in recipients],
+        [r.get("kind", "guardian") for r in recipients],
+        [r.get("name") for r in recipients],
+        [r.get("mobile") for r in recipients],
+        [r["accepts_sms"] for r in recipients],
     )
 
 
-async def list_pupils(conn: Connection, uai: str, limit: int, offset: int) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT id, last_name, first_name, division FROM pupils WHERE uai = $1"
-        " ORDER BY division NULLS LAST, last_name, first_name, id LIMIT $2 OFFSET $3",
+async def update_pupil(conn: Connection, uai: str, pupil_id: UUID, v: dict[str, Any]) -> bool:
+    result: str = await conn.execute(
+        "UPDATE pupils SET last_name = $3, first_name = $4, division = $5, updated_at = now()"
+        " WHERE uai = $1 AND id = $2 AND retired_at IS NULL",
         uai,
+        pupil_id,
+        v["last_name"],
+        v["first_name"],
+        v.get("division"),
+    )
+    return result.endswith(" 1")
+
+
+async def retire_pupil(conn: Connection, uai: str, pupil_id: UUID) -> bool:
+    result: str = await conn.execute(
+        "UPDATE pupils SET retired_at = now(), updated_at = now()"
+        " WHERE uai = $1 AND id = $2 AND retired_at IS NULL",
+        uai,
+        pupil_id,
+    )
+    return result.endswith(" 1")
+
+
+# The same folding as the generated column pupils.search_name (migration 0005).
+_SEARCHABLE = (
+    "replace(replace(translate(lower({}), 'àâäáãåçéèêëíìîïñóòôöõúùûüýÿ',"
+    " 'aaaaaaceeeeiiiinooooouuuuyy'), 'œ', 'oe'), 'æ', 'ae')"
+)
+
+
+def _filters(division: str | None, search: str | None) -> tuple[str, list[Any]]:
+    sql, args = "", []
+    if division is not None:
+        args.append(division)
+        sql += f" AND p.division IS NOT DISTINCT FROM ${len(args) + 1}"
+    for word in (search or "").split():
+        args.append(word)
+        sql += f" AND strpos(p.search_name, {_SEARCHABLE.format(f'${len(args) + 1}')}) > 0"
+    return sql, args
+
+
+async def list_pupils(
+    conn: Connection,
+    uai: str,
+    limit: int,
+    offset: int,
+    *,
+    division: str | None = None,
+    search: str | None = None,
+) -> list[dict[str, Any]]:
+    """Current pupils by division then name, with whether any recipient may receive an SMS."""
+    where, args = _filters(division, search)
+    n = len(args) + 2
+    rows = await conn.fetch(
+        f"""
+        SELECT p.id, p.last_name, p.first_name, p.division, p.source,
+               EXISTS (SELECT 1 FROM recipients r
+                        WHERE r.uai = p.uai AND r.pupil_id = p.id AND r.retired_at IS NULL
+                          AND r.mobile IS NOT NULL AND r.accepts_sms) AS sms_possible
+          FROM pupils p
+         WHERE p.uai = $1 AND p.retired_at IS NULL{where}
+         ORDER BY p.division NULLS LAST, p.last_name, p.first_name, p.id
+         LIMIT ${n} OFFSET ${n + 1}
+        """,
+        uai,
+        *args,
         limit,
         offset,
     )
     return [dict(r) for r in rows]
 
 
+async def count_pupils(
+    conn: Connection, uai: str, *, division: str | None = None, search: str | None = None
+) -> int:
+    where, args = _filters(division, search)
+    total: int = await conn.fetchval(
+        f"SELECT count(*) FROM pupils p WHERE p.uai = $1 AND p.retired_at IS NULL{where}",
+        uai,
+        *args,
+    )
+    return total
+
+
+async def divisions(conn: Connection, uai: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT division, count(*) AS pupils FROM pupils"
+        " WHERE uai = $1 AND retired_at IS NULL"
+        " GROUP BY division ORDER BY division NULLS LAST",
+        uai,
+    )
+    return [dict(r) for r in rows]
+
+
 async def get_pupil(conn: Connection, uai: str, pupil_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow(
-        "SELECT id, last_name, first_name, division FROM pupils WHERE uai = $1 AND id = $2",
-        uai,
-        pupil_id,
+        f"SELECT {PUPIL_COLUMNS} FROM pupils p WHERE p.uai = $1 AND p.id = $2", uai, pupil_id
     )
     return dict(row) if row else None
 
 
 async def recipients_of(conn: Connection, uai: str, pupil_id: UUID) -> list[dict[str, Any]]:
+    """The pupil's current recipients; `retired` says the pupil has left (no SMS any more)."""
     rows = await conn.fetch(
-        "SELECT id, role_label, name, mobile, accepts_sms FROM recipients"
-        " WHERE uai = $1 AND pupil_id = $2 ORDER BY position, id",
+        f"""
+        SELECT {RECIPIENT_COLUMNS}, p.retired_at IS NOT NULL AS retired
+          FROM recipients r JOIN pupils p ON p.id = r.pupil_id AND p.uai = r.uai
+         WHERE r.uai = $1 AND r.pupil_id = $2 AND r.retired_at IS NULL
+         ORDER BY r.position, r.id
+        """,
         uai,
         pupil_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def get_recipient(
+    conn: Connection, uai: str, pupil_id: UUID, recipient_id: UUID
+) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"""
+        SELECT {RECIPIENT_COLUMNS}, p.retired_at IS NOT NULL AS retired
+          FROM recipients r JOIN pupils p ON p.id = r.pupil_id AND p.uai = r.uai
+         WHERE r.uai = $1 AND r.pupil_id = $2 AND r.id = $3 AND r.retired_at IS NULL
+        """,
+        uai,
+        pupil_id,
+        recipient_id,
+    )
+    return dict(row) if row else None
+
+
+async def update_recipient(
+    conn: Connection, uai: str, recipient_id: UUID, v: dict[str, Any]
+) -> None:
+    """A staff edit: role, name, the staff's number and opt-in, and the values SMS use."""
+    await conn.execute(
+        """
+        UPDATE recipients
+           SET role_label = $3, name = $4, staff_mobile_set = $5, staff_mobile = $6,
+               staff_accepts_sms = $7, mobile = $8, accepts_sms = $9, mobile_problem = $10,
+               updated_at = now()
+         WHERE uai = $1 AND id = $2
+        """,
+        uai,
+        recipient_id,
+        v["role_label"],
+        v["name"],
+        v["staff_mobile_set"],
+        v["staff_mobile"],
+        v["staff_accepts_sms"],
+        v["mobile"],
+        v["accepts_sms"],
+        v["mobile_problem"],
+    )
+
+
+async def retire_recipient(conn: Connection, uai: str, pupil_id: UUID, recipient_id: UUID) -> bool:
+    result: str = await conn.execute(
+        "UPDATE recipients SET retired_at = now(), updated_at = now()"
+        " WHERE uai = $1 AND pupil_id = $2 AND id = $3 AND retired_at IS NULL",
+        uai,
+        pupil_id,
+        recipient_id,
+    )
+    return result.endswith(" 1")
+
+
+async def next_position(conn: Connection, uai: str, pupil_id: UUID) -> int:
+    found: int = await conn.fetchval(
+        "SELECT coalesce(max(position), 0) + 1 FROM recipients WHERE uai = $1 AND pupil_id = $2",
+        uai,
+        pupil_id,
+    )
+    return found
+
+
+async def directory_of_source(
+    conn: Connection, uai: str, source: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every pupil of one source (retired ones too) and the current recipients of those pupils."""
+    pupils = await conn.fetch(
+        f"SELECT {PUPIL_COLUMNS} FROM pupils p WHERE p.uai = $1 AND p.source = $2", uai, source
+    )
+    recipients = await conn.fetch(
+        f"""
+        SELECT {RECIPIENT_COLUMNS}
+          FROM recipients r JOIN pupils p ON p.id = r.pupil_id AND p.uai = r.uai
+         WHERE r.uai = $1 AND p.source = $2 AND r.retired_at IS NULL
+        """,
+        uai,
+        source,
+    )
+    return [dict(p) for p in pupils], [dict(r) for r in recipients]
+
+
+async def insert_imported_pupils(
+    conn: Connection, uai: str, source: str, rows: Sequence[dict[str, Any]]
+) -> None:
+    if not rows:
+        return
+    await conn.execute(
+        f"""
+        INSERT INTO pupils (uai, source, id, {", ".join(n for n, _t in PUPIL_VALUES)})
+        SELECT $1, $2, * FROM unnest($3::uuid[], {_unnest(PUPIL_VALUES, 4)})
+        """,
+        uai,
+        source,
+        [r["id"] for r in rows],
+        *_columns(rows, PUPIL_VALUES),
+    )
+
+
+async def update_imported_pupils(
+    conn: Connection, uai: str, rows: Sequence[dict[str, Any]]
+) -> None:
+    """New values of imported pupils; a pupil who came back is no longer retired."""
+    if not rows:
+        return
+    names = [n for n, _t in PUPIL_VALUES]
+    await conn.execute(
+        f"""
+        UPDATE pupils p
+           SET {", ".join(f"{n} = v.{n}" for n in names)}, retired_at = NULL, updated_at = now()
+          FROM unnest($2::uuid[], {_unnest(PUPIL_VALUES, 3)}) AS v(id, {", ".join(names)})
+         WHERE p.uai = $1 AND p.id = v.id
+        """,
+        uai,
+        [r["id"] for r in rows],
+        *_columns(rows, PUPIL_VALUES),
+    )
+
+
+async def retire_pupils(conn: Connection, uai: str, ids: Sequence[UUID]) -> None:
+    if ids:
+        await conn.execute(
+            "UPDATE pupils SET retired_at = now(), updated_at = now()"
+            " WHERE uai = $1 AND id = ANY($2::uuid[]) AND retired_at IS NULL",
+            uai,
+            list(ids),
+        )
+
+
+async def insert_imported_recipients(
+    conn: Connection, uai: str, rows: Sequence[dict[str, Any]]
+) -> None:
+    if not rows:
+        return
+    await conn.execute(
+        f"""
+        INSERT INTO recipients (uai, id, pupil_id, {", ".join(n for n, _t in RECIPIENT_VALUES)})
+        SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], {_unnest(RECIPIENT_VALUES, 4)})
+        """,
+        uai,
+        [r["id"] for r in rows],
+        [r["pupil_id"] for r in rows],
+        *_columns(rows, RECIPIENT_VALUES),
+    )
+
+
+async def update_imported_recipients(
+    conn: Connection, uai: str, rows: Sequence[dict[str, Any]]
+) -> None:
+    if not rows:
+        return
+    names = [n for n, _t in RECIPIENT_VALUES]
+    await conn.execute(
+        f"""
+        UPDATE recipients r
+           SET {", ".join(f"{n} = v.{n}" for n in names)}, updated_at = now()
+          FROM unnest($2::uuid[], {_unnest(RECIPIENT_VALUES, 3)}) AS v(id, {", ".join(names)})
+         WHERE r.uai = $1 AND r.id = v.id
+        """,
+        uai,
+        [r["id"] for r in rows],
+        *_columns(rows, RECIPIENT_VALUES),
+    )
+
+
+async def retire_recipients(conn: Connection, uai: str, ids: Sequence[UUID]) -> None:
+    if ids:
+        await conn.execute(
+            "UPDATE recipients SET retired_at = now(), updated_at = now()"
+            " WHERE uai = $1 AND id = ANY($2::uuid[]) AND retired_at IS NULL",
+            uai,
+            list(ids),
+        )
+
+
+async def insert_import_run(conn: Connection, uai: str, run: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO directory_imports (id, uai, actor, format, school_year, pupils_exported_on,"
+        " guardians_exported_on, summary) VALUES ($2, $1, $3, $4, $5, $6, $7, $8)",
+        uai,
+        run["id"],
+        run["actor"],
+        run["format"],
+        run.get("school_year"),
+        run.get("pupils_exported_on"),
+        run.get("guardians_exported_on"),
+        run["summary"],
+    )
+
+
+async def latest_exports(conn: Connection, uai: str) -> dict[str, Any]:
+    """The most recent export dates imported so far (pupils, guardians)."""
+    row = await conn.fetchrow(
+        "SELECT max(pupils_exported_on) AS pupils, max(guardians_exported_on) AS guardians"
+        " FROM directory_imports WHERE uai = $1 AND format = 'siecle'",
+        uai,
+    )
+    return dict(row) if row else {"pupils": None, "guardians": None}
+
+
+async def import_runs(conn: Connection, uai: str, limit: int) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT id, at, actor, format, school_year, pupils_exported_on, guardians_exported_on,"
+        " summary FROM directory_imports WHERE uai = $1 ORDER BY at DESC LIMIT $2",
+        uai,
+        limit,
     )
     return [dict(r) for r in rows]
