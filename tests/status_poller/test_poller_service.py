@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import httpx
 import pytest
 from poller_support import (
     FakeOperator,
+    TestClock,
     capabilities,
     rejected,
     running_poller,
@@ -152,24 +154,49 @@ async def test_an_expired_sms_is_undelivered_by_our_verdict_until_a_late_deliver
 ) -> None:
     await topics()
     operator = FakeOperator()
-    validity_s = 2.0
+    clock = TestClock()
+    # The default validity window (48 hours) and growth of the interval (after 2 hours, up to 1
+    # hour), passed on the test's clock.
     async with running_poller(
-        isolation, AdapterRegistry({"fake": operator}), validity_hours=validity_s / 3600
+        isolation,
+        AdapterRegistry({"fake": operator}),
+        clock=clock,
+        poll_interval_s=300,
+        poll_backoff_after_s=7200,
+        poll_max_interval_s=3600,
+        late_poll_interval_s=6 * 3600,
     ) as poller:
         await poller.configure_school(UAI, "fake")
-        sms = submitted(UAI)
+        sms = submitted(UAI, submitted_at=clock.now)
+        pmi = sms.provider_message_id or ""
         await poller.publish(sms)
+        await poller.wait_states(sms.sms_id, [IN_TRANSIT])
+        row = await poller.row(sms.sms_id)
+        assert row["next_poll_at"] == clock.now + timedelta(minutes=5)
+
+        clock.advance(timedelta(hours=47))
+        await eventually(lambda: _true(operator.asked_about(pmi) == 1))
+        await poller.settled()
+        assert await poller.states(sms.sms_id) == [IN_TRANSIT]
+        # Old enough for the longest interval, but never past the end of the window.
+        row = await poller.row(sms.sms_id)
+        assert row["next_poll_at"] == clock.now + timedelta(hours=1)
+
+        clock.advance(timedelta(hours=1, seconds=1))
         expired = await poller.wait_states(sms.sms_id, [IN_TRANSIT, ("undelivered", True)])
         assert expired[-1].reason_code == "expired"
         assert expired[-1].label_fr == "non remis"
-        assert expired[-1].changed_at >= sms.submitted_at + timedelta(seconds=validity_s)
-        assert (await poller.row(sms.sms_id))["next_poll_at"] is not None, "late answers"
+        assert expired[-1].changed_at == clock.now
+        row = await poller.row(sms.sms_id)
+        assert row["next_poll_at"] == clock.now + timedelta(hours=6), "late answers looked for"
 
-        operator.states[sms.provider_message_id or ""] = SmsState.DELIVERED
+        operator.states[pmi] = SmsState.DELIVERED
+        clock.advance(timedelta(hours=6))
         statuses = await poller.wait_states(
             sms.sms_id, [IN_TRANSIT, ("undelivered", True), DELIVERED]
         )
         assert statuses[-1].reason_code is None
+        assert statuses[-1].own_verdict is False
         assert (await poller.row(sms.sms_id))["next_poll_at"] is None
 
 
@@ -203,6 +230,63 @@ async def test_refresh_makes_the_sms_due_now(isolation, topics, whole_school) ->
             await poller.settled()
             assert await poller.states(other.sms_id) == [IN_TRANSIT]
             assert operator.asked_about(other.provider_message_id or "") == 0
+
+
+async def test_repeated_refreshes_of_a_school_reach_its_operator_once_per_interval(
+    isolation, topics
+) -> None:
+    await topics()
+    operator = FakeOperator()
+    clock = TestClock()
+    async with running_poller(
+        isolation,
+        AdapterRegistry({"fake": operator}),
+        clock=clock,
+        poll_interval_s=36000,
+        refresh_min_interval_s=60,
+    ) as poller:
+        await poller.configure_school(UAI, "fake")
+        sms = submitted(UAI, submitted_at=clock.now)
+        pmi = sms.provider_message_id or ""
+        await poller.publish(sms)
+        await poller.wait_states(sms.sms_id, [IN_TRANSIT])
+
+        def refresh(*ids: UUID) -> SmsRefreshV1:
+            return SmsRefreshV1(
+                producer="reporting", uai=UAI, sms_ids=ids, requested_at=datetime.now(UTC)
+            )
+
+        await poller.publish(refresh())
+        await eventually(lambda: _true(operator.asked_about(pmi) == 1))
+        # Staff keep clicking, for the school and for the SMS.
+        await poller.publish(refresh(), refresh(sms.sms_id), refresh(), refresh(sms.sms_id))
+        await poller.settled()
+        assert operator.asked_about(pmi) == 1
+        row = await poller.row(sms.sms_id)
+        assert row["next_poll_at"] == clock.now + timedelta(seconds=60), "joined, not dropped"
+
+        clock.advance(timedelta(seconds=61))
+        await eventually(lambda: _true(operator.asked_about(pmi) == 2))
+        await poller.settled()
+        assert operator.asked_about(pmi) == 2
+
+
+async def test_a_multi_part_sms_is_delivered_only_when_every_part_is(isolation, topics) -> None:
+    await topics()
+    operator = FakeOperator()
+    async with running_poller(isolation, AdapterRegistry({"fake": operator})) as poller:
+        await poller.configure_school(UAI, "fake")
+        sms = submitted(UAI)
+        pmi = sms.provider_message_id or ""
+        operator.parts[pmi] = [SmsState.DELIVERED, SmsState.CARRIER_ACCEPTED, SmsState.DELIVERED]
+        await poller.publish(sms)
+        await poller.wait_states(sms.sms_id, [IN_TRANSIT, CARRIER_ACCEPTED])
+        asked = operator.asked_about(pmi)
+        await eventually(lambda: _true(operator.asked_about(pmi) >= asked + 2))
+        assert await poller.states(sms.sms_id) == [IN_TRANSIT, CARRIER_ACCEPTED]
+
+        operator.parts[pmi] = [SmsState.DELIVERED] * 3
+        await poller.wait_states(sms.sms_id, [IN_TRANSIT, CARRIER_ACCEPTED, DELIVERED])
 
 
 async def test_a_failing_operator_does_not_delay_another_schools_polls(isolation, topics) -> None:
