@@ -410,3 +410,57 @@ def test_a_malformed_key_api_answer_is_not_json(client: httpx.Client) -> None:
     with pytest.raises(json.JSONDecodeError):
         json.loads(response.text)
     assert len(submissions(client)) == 1
+
+
+# Edge cases
+
+
+def test_empty_recipient_items_are_ignored(client: httpx.Client) -> None:
+    configure(client, "acme", delivery_delay_s=3600)
+
+    batch_id = sent_id(legacy_send(client, recipients=f"{MOBILE},, {OTHER_MOBILE},"))
+
+    assert [r["mobile_number"] for r in stats(client, batch_id)] == [MOBILE, OTHER_MOBILE]
+
+
+def test_sms_sent_counts_every_part_of_every_recipient(client: httpx.Client) -> None:
+    configure(client, "acme", outcomes=[{"pattern": "02$", "outcome": "invalid"}])
+
+    root = xml(
+        legacy_send(
+            client,
+            text="€" * 90,
+            recipients=f"{MOBILE},{OTHER_MOBILE},33639980003",
+            longmessageallowed="1",
+        )
+    )
+
+    assert root.findtext("message/sms_sent") == "4"
+
+
+def test_a_lost_answer_leaves_the_send_readable_in_the_stats(client: httpx.Client) -> None:
+    configure(client, "acme", outage={"mode": "drop_answer"})
+    with pytest.raises(httpx.TransportError):
+        legacy_send(client)
+    configure(client, "acme", outage={"mode": "none"})
+
+    (recorded,) = submissions(client)
+
+    assert len(stats(client, recorded["batch_id"])) == 1
+
+
+def test_a_send_the_client_gave_up_on_is_still_processed(
+    client: httpx.Client, simulator_url: str
+) -> None:
+    configure(client, "acme", latency_ms=300)
+
+    with (
+        httpx.Client(base_url=simulator_url, timeout=0.05) as impatient,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        legacy_send(impatient)
+
+    deadline = time.monotonic() + 5
+    while not submissions(client) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(submissions(client)) == 1

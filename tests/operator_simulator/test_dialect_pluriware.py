@@ -285,3 +285,11 @@ def test_http_api_failures_are_err_lines(
 
     assert (response.status_code, response.text) == (200, line)
     assert submissions(client) == []
+
+
+def test_spaces_around_the_number_are_tolerated_but_recorded(client: httpx.Client) -> None:
+    post_xml(client, document(send_msg(f" {NUMBER}\n")))
+
+    (recorded,) = submissions(client)
+    assert recorded["to"] == NUMBER
+    assert recorded["received"]["to"] == f" {NUMBER}\n"

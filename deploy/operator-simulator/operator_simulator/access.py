@@ -65,6 +65,8 @@ async def admit(
 
     The account's latency is waited and its outage applied; a `malformed` account gets its answer
     cut. Outage answers are JSON for the native API, plain text for the operators' dialects.
+    Callers read the request body first, as a real server would: a client that gives up waiting
+    leaves a request that is still processed (its outcome unknown to the client).
     """
     annotate(request, account=account)
     config = await simulator.config_for(account)

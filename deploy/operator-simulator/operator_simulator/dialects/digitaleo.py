@@ -54,6 +54,7 @@ def digitaleo_router(simulator: Simulator) -> APIRouter:
 
     @router.post("/rest/sms")
     async def send_sms(request: Request) -> Response:
+        form = await request.form()
         scheme, _, presented = request.headers.get("authorization", "").partition(" ")
         issued = await simulator.token(presented.strip()) if scheme.lower() == "bearer" else None
         if issued is None:
@@ -61,7 +62,6 @@ def digitaleo_router(simulator: Simulator) -> APIRouter:
         config = await admit(simulator, request, issued.account, plain_outages=True)
         if config.reject_credentials or simulator.clock() >= issued.expires_at:
             return _error(401, "invalid_token", "Jeton expiré", _BEARER_CHALLENGE)
-        form = await request.form()
         received = {name: value for name, value in form.items() if isinstance(value, str)}
         text, contacts = received.get("text"), received.get("contacts")
         if not text:

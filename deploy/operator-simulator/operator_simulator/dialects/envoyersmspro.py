@@ -125,8 +125,8 @@ def envoyersmspro_router(simulator: Simulator) -> APIRouter:
 
     @router.post("/message/send")
     async def legacy_send(request: Request) -> Response:
-        account, config = await legacy_session(request)
         form = await request.form()
+        account, config = await legacy_session(request)
         fields = {
             name: _text(form.get(name))
             for name in ("text", "recipients", "sendername", "longmessageallowed")
@@ -153,8 +153,8 @@ def envoyersmspro_router(simulator: Simulator) -> APIRouter:
 
     @router.post("/message/stats")
     async def legacy_stats(request: Request) -> Response:
-        account, _ = await legacy_session(request)
         form = await request.form()
+        account, _ = await legacy_session(request)
         batch_id = _text(form.get("messageid"))
         if not batch_id:
             return _legacy_error(400, "Missing parameter: messageid")
@@ -178,6 +178,7 @@ def envoyersmspro_router(simulator: Simulator) -> APIRouter:
 
     @router.post("/account/getallaccounts")
     async def legacy_accounts(request: Request) -> Response:
+        await request.form()
         account, config = await legacy_session(request)
         reply = _legacy_reply("success")
         entry = SubElement(SubElement(reply, "accounts"), "account")
