@@ -293,3 +293,14 @@ def test_spaces_around_the_number_are_tolerated_but_recorded(client: httpx.Clien
     (recorded,) = submissions(client)
     assert recorded["to"] == NUMBER
     assert recorded["received"]["to"] == f" {NUMBER}\n"
+
+
+def test_credentials_are_checked_before_the_messages(client: httpx.Client) -> None:
+    configure(client, "acme", password="s3cret")
+
+    refused = post_xml(client, document(password="wrong"))
+    accepted = post_xml(client, document(password="s3cret"))
+
+    assert whole_error(refused)[0] == "AUTH"
+    assert whole_error(accepted)[0] == "XML"
+    assert submissions(client) == []
