@@ -1,5 +1,6 @@
-"""`python -m localinfra {fetch,up,run}`: fetch the broker's jars, run the infrastructure, or run
-the whole platform with a demo school (`run`).
+"""`python -m localinfra {fetch,up,run,topics,provision}`: fetch the broker's jars, run the
+infrastructure, run the whole platform with a demo school (`run`), or, for deployments whose Kafka
+and PostgreSQL already run, create the topics and provision the database.
 
 `up` starts a real Kafka broker and a real PostgreSQL server (unless SMS_KAFKA_BOOTSTRAP_SERVERS /
 SMS_DATABASE_ADMIN_DSN point at existing ones), creates the topics, provisions the `sms` database,
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from .jobs import add_job_commands
 from .kafka import ensure_kafka_jars
 from .run import cmd_run
 from .stack import LocalInfra, read_or_create_secret
@@ -133,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--poll-interval", type=float, default=5.0, help="status polling, seconds")
     run.add_argument("--delivery-delay", type=float, default=3.0, help="simulated delivery, s")
     run.set_defaults(func=cmd_run)
+    add_job_commands(sub)
     return parser
 
 
