@@ -211,6 +211,10 @@ class AcademieRepository:
             for r in records
         ]
 
+    async def any_sms(self) -> bool:
+        """Whether any school has an SMS row (a rebuild only fills an empty schema)."""
+        return bool(await self._conn.fetchval("SELECT EXISTS (SELECT 1 FROM sms_tracking)"))
+
     async def school_volumes(
         self, start_year: int, start_month: int | None, default_start_month: int
     ) -> list[SchoolVolume]:

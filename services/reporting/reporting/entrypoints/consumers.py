@@ -29,10 +29,14 @@ async def on_sms_status(conn: Connection, messages: Sequence[SmsStatusV1]) -> No
     await record_facts(conn, [status_fact(m) for m in messages])
 
 
+#: The topics the read model is built from, and their handlers (the rebuild replays them).
+HANDLERS: Mapping[str, BatchHandler] = {
+    SMS_REQUESTED: on_sms_requested,
+    SMS_SUBMITTED: on_sms_submitted,
+    SMS_REJECTED: on_sms_rejected,
+    SMS_STATUS: on_sms_status,
+}
+
+
 def reporting_handlers(_resources: Resources) -> Mapping[str, BatchHandler]:
-    return {
-        SMS_REQUESTED: on_sms_requested,
-        SMS_SUBMITTED: on_sms_submitted,
-        SMS_REJECTED: on_sms_rejected,
-        SMS_STATUS: on_sms_status,
-    }
+    return HANDLERS
