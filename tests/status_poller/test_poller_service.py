@@ -103,6 +103,17 @@ async def test_polls_move_the_sms_to_carrier_accepted_then_delivered_each_publis
             },
         )
         assert delivered == 1
+        to_final = registry.get_sample_value(
+            "sms_status_submission_to_final_seconds_count",
+            {"service": "status-poller", "state": "delivered"},
+        )
+        assert to_final == 1
+        for cycle_metric in (
+            "sms_status_poll_cycle_seconds_count",
+            "sms_status_poll_cycle_sms_count",
+        ):
+            cycles = registry.get_sample_value(cycle_metric, {"service": "status-poller"})
+            assert cycles is not None and cycles >= 3, cycle_metric
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=poller.app), base_url="http://t"
         ) as client:
@@ -111,6 +122,38 @@ async def test_polls_move_the_sms_to_carrier_accepted_then_delivered_each_publis
             assert name in metrics
     assert statuses[-1].operator_code == "OP_DELIVERED"
     assert statuses[-1].label_fr == "délivré"
+
+
+async def test_metrics_count_the_sms_in_transit_and_the_age_of_the_oldest(
+    isolation, topics
+) -> None:
+    await topics()
+    operator = FakeOperator()
+    clock = TestClock()
+    async with running_poller(
+        isolation, AdapterRegistry({"fake": operator}), clock=clock
+    ) as poller:
+        await poller.configure_school(UAI, "fake")
+        old = submitted(UAI, submitted_at=clock.now - timedelta(minutes=10))
+        young = submitted(UAI, submitted_at=clock.now - timedelta(minutes=1))
+        await poller.publish(old, young)
+        await poller.wait_states(old.sms_id, [IN_TRANSIT])
+        await poller.wait_states(young.sms_id, [IN_TRANSIT])
+        registry = poller.resources.registry
+        labels = {"service": "status-poller"}
+
+        async def observed(waiting: float, oldest: float) -> bool:
+            return (
+                registry.get_sample_value("sms_status_in_transit", labels) == waiting
+                and registry.get_sample_value("sms_status_oldest_in_transit_seconds", labels)
+                == oldest
+            )
+
+        await eventually(lambda: observed(2, 600), timeout=30)
+        operator.states[old.provider_message_id or ""] = SmsState.DELIVERED
+        clock.advance(timedelta(minutes=5))
+        await poller.wait_states(old.sms_id, [IN_TRANSIT, DELIVERED])
+        await eventually(lambda: observed(1, 360), timeout=30)
 
 
 async def test_a_replayed_submission_publishes_nothing_new(isolation, topics) -> None:
