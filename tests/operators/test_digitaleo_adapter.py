@@ -226,3 +226,25 @@ async def test_checking_the_account_without_an_answer_in_time_is_told_apart(oper
 
     with pytest.raises(OutcomeUnknownError):
         await DigitaleoAdapter(http.client).check_credentials(operator.account(DIALECT))
+
+
+async def test_sends_at_the_same_time_share_one_token_request(operator, http) -> None:
+    adapter = DigitaleoAdapter(http.client)
+    account = operator.account(DIALECT)
+
+    await asyncio.gather(*(adapter.send_batch(account, [sms(n)]) for n in (1, 2, 3)))
+
+    assert http.paths == {TOKEN: 1, SEND: 3}
+
+
+async def test_a_new_client_secret_gets_a_new_token(operator, http) -> None:
+    adapter = DigitaleoAdapter(http.client)
+    await adapter.send_batch(operator.account(DIALECT), [sms(1)])
+    await operator.configure(password="rotated-secret")
+
+    [result] = await adapter.send_batch(
+        operator.account(DIALECT, password="rotated-secret"), [sms(2)]
+    )
+
+    assert result.state is SmsState.IN_TRANSIT
+    assert http.paths[TOKEN] == 2
