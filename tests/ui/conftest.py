@@ -16,7 +16,7 @@ from shared.auth import Role
 async def ui(isolation, topics) -> AsyncIterator[tuple[Api, Any]]:
     await topics()
     async with running_ui(isolation, enable_schools_on_creation=True) as running:
-        api, app = running
+        _api, app = running
         await add_account(app, "cpe@a", Role.STAFF, UAI)
         await add_account(app, "cpe@b", Role.STAFF, OTHER_UAI)
         await add_account(app, "rectorat", Role.ACADEMIE_ADMIN)

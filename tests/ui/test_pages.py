@@ -214,7 +214,7 @@ async def test_an_absence_and_its_sms_go_from_saisie_to_diffuser_after_confirmat
     legal2 = next(r for r in pupil["recipients"] if r["role_label"] == "Légal 2")
     assert re.search(rf'id="r-{legal2["id"]}"[^>]*disabled', page.text)
     assert "La case « accepte les SMS » n&#39;est pas cochée." in page.text
-    assert "caractères" in page.text and "SMS (GSM-7)" in page.text
+    assert "caractères" in page.text and "SMS par destinataire" in page.text
     added = await browser.client.post(
         absence_url + "/sms",
         data={

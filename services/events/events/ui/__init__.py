@@ -40,6 +40,8 @@ def install(app: FastAPI, settings: EventsSettings) -> None:
     ui.state.host = app
     ui.state.secure_cookies = settings.profile not in (Profile.LOCAL, Profile.TEST)
     ui.state.session_hours = settings.session_hours
+    # "Tester" shares the API's operator adapters (built on first use, closed with the service).
+    ui.state.operator_adapters_factory = app.state.operator_adapters_factory
     ui.state.reporting_url = settings.reporting_base_url.rstrip("/")
     ui.state.authenticator = LocalAuthenticator(
         _PoolOfHost(app),

@@ -20,7 +20,7 @@ from events.ui.web import (
     academie_session,
     host,
     read_form,
-    read_upload,
+    read_uploads,
     redirect,
     render,
     resources,
@@ -90,9 +90,10 @@ async def import_schools(request: Request) -> Response:
     session = academie_session(request)
     limit: int = host(request).state.import_max_bytes
     try:
-        upload = await read_upload(request, session, "fichier", limit)
+        uploads = await read_uploads(request, session, ("fichier",), limit)
     except FileTooLarge as exc:
         return await _with_report(request, session, {"error": exc.message})
+    upload = uploads[0] if uploads else None
     if upload is None:
         return await _with_report(request, session, {"error": "Choisir le fichier CSV à importer."})
     lines, errors = provisioning.parse(upload[1])

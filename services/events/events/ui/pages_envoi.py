@@ -11,14 +11,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from events.app import absences, directory
+from events.app import absences, directory, resolution, sms_actions
 from events.domain.errors import DomainError
-from events.domain.texts import AbsenceFacts
-from events.domain.texts import render as render_text
-from events.ui import queries
+from events.domain.texts import event_label
 from events.ui.common import school_page
 from events.ui.web import first, read_form, redirect, render, resources
-from shared.sms_text import analyse
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -36,10 +33,16 @@ async def entry_page(
         found: list[dict[str, Any]] = []
         total = 0
         if pupil is None and (q.strip() or division):
-            total, found = await queries.pupils_page(
-                conn, school["uai"], division or None, q.strip()[:100] or None, 30, 0
+            page = await directory.pupils_page(
+                conn,
+                school["uai"],
+                1,
+                30,
+                division=division or None,
+                search=q.strip()[:100] or None,
             )
-        divisions = await queries.divisions(conn, school["uai"])
+            total, found = page["count"], page["items"]
+        divisions = [d["division"] for d in await directory.list_divisions(conn, school["uai"])]
         recent = await absences.list_absences(conn, school["uai"], 10, 0)
     now = datetime.now(ZoneInfo(school["time_zone"]))
     start = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
@@ -127,11 +130,12 @@ async def entry_save(request: Request, uai: str) -> Response:
                         "evidence": form["evidence"][:100] or None,
                         "observed": form["observed"],
                     },
+                    actor=session.principal.subject,
                 )
             except DomainError as exc:
                 errors["start_date"] = exc.message
         if errors or absence is None:
-            divisions = await queries.divisions(conn, school["uai"])
+            divisions = [d["division"] for d in await directory.list_divisions(conn, school["uai"])]
             recent = await absences.list_absences(conn, school["uai"], 10, 0)
             return render(
                 request,
@@ -165,6 +169,7 @@ async def _absence_page(
     *,
     chosen: set[str] | None = None,
     action_id: str = "",
+    transliterate: bool = False,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -172,25 +177,20 @@ async def _absence_page(
         absence = await absences.get_absence(conn, school["uai"], absence_id)
         pupil = await directory.get_pupil(conn, school["uai"], absence["pupil_id"])
         actions = [a for a in await directory.list_actions(conn, school["uai"]) if a["active"]]
-    facts = AbsenceFacts(
-        school_name=school["name"],
-        school_phone=school["phone"],
-        pupil_name=f"{pupil['first_name']} {pupil['last_name']}",
-        division=pupil["division"],
-        starts_at=absence["starts_at"],
-        ends_at=absence["ends_at"],
-        time_zone=school["time_zone"],
-    )
-    previews = {}
-    for action in actions:
-        text = render_text(action["template"], facts, action["contact_phone"])
-        info = analyse(text)
-        previews[str(action["id"])] = {
-            "text": text,
-            "characters": info.characters,
-            "segments": info.segments,
-            "encoding": info.encoding,
-        }
+        chosen_action = action_id or (str(actions[0]["id"]) if actions else "")
+        preview = None
+        if chosen_action:
+            try:
+                preview = await sms_actions.preview_sms(
+                    conn,
+                    school["uai"],
+                    absence_id,
+                    UUID(chosen_action),
+                    [UUID(c) for c in chosen or ()],
+                    transliterate=transliterate,
+                )
+            except (ValueError, DomainError):
+                preview = None
     return render(
         request,
         "absence.html",
@@ -200,9 +200,11 @@ async def _absence_page(
             "absence": absence,
             "pupil": pupil,
             "actions": actions,
-            "previews": previews,
+            "preview": preview,
+            "transliterate": transliterate,
+            "preview_url": f"/api/v1/schools/{school['uai']}/absences/{absence_id}/sms/preview",
             "chosen": chosen if chosen is not None else set(),
-            "action_id": action_id or (str(actions[0]["id"]) if actions else ""),
+            "action_id": chosen_action,
             "errors": errors or {},
         },
         session=session,
@@ -218,8 +220,9 @@ async def absence_page(request: Request, uai: str, absence_id: UUID) -> Response
 @router.post("/e/{uai}/absences/{absence_id}/sms")
 async def absence_add_sms(request: Request, uai: str, absence_id: UUID) -> Response:
     async with school_page(request, uai) as (session, conn, school):
-        values = await read_form(request, session, ("action_id", "recipient_ids"))
+        values = await read_form(request, session, ("action_id", "recipient_ids", "transliterate"))
         chosen = set(values.get("recipient_ids", []))
+        transliterate = bool(values.get("transliterate"))
         action_id = first(values, "action_id")
         errors: dict[str, str] = {}
         if not chosen:
@@ -232,7 +235,13 @@ async def absence_add_sms(request: Request, uai: str, absence_id: UUID) -> Respo
         if not errors:
             try:
                 created = await absences.add_sms_action(
-                    conn, school["uai"], absence_id, action_uuid, [UUID(c) for c in chosen]
+                    conn,
+                    school["uai"],
+                    absence_id,
+                    action_uuid,
+                    [UUID(c) for c in chosen],
+                    transliterate=transliterate,
+                    actor=session.principal.subject,
                 )
             except ValueError:
                 errors["recipient_ids"] = "Destinataire inconnu pour cet élève."
@@ -251,6 +260,7 @@ async def absence_add_sms(request: Request, uai: str, absence_id: UUID) -> Respo
             absence_id,
             chosen=chosen,
             action_id=action_id,
+            transliterate=transliterate,
             errors=errors,
             status_code=422,
         )
@@ -269,12 +279,31 @@ async def pending_page(request: Request, uai: str, page: int = 1) -> Response:
     page = max(1, min(page, 100_000))
     async with school_page(request, uai) as (session, conn, school):
         pending = await absences.pending_page(conn, school["uai"], page, PAGE_SIZE)
+        unconfirmed = await resolution.unconfirmed_page(conn, school["uai"], PAGE_SIZE, 0)
+    zone = ZoneInfo(school["time_zone"])
+    to_check = [
+        {
+            **item,
+            "event": event_label(item["starts_at"], item["ends_at"], school["time_zone"]),
+            "pupil_name": f"{item['last_name']} {item['first_name']}",
+            "diffused": item["diffused_at"].astimezone(zone).strftime("%d/%m/%Y à %H:%M")
+            if item["diffused_at"]
+            else "",
+        }
+        for item in unconfirmed["items"]
+    ]
     total = pending["count"]
     pending["pagination"]["pages"] = max(1, -(-total // PAGE_SIZE))
     return render(
         request,
         "pending.html",
-        {"title": "SMS à diffuser", "school": school, "pending": pending},
+        {
+            "title": "SMS à diffuser",
+            "school": school,
+            "pending": pending,
+            "unconfirmed": to_check,
+            "unconfirmed_count": unconfirmed["count"],
+        },
         session=session,
     )
 
@@ -330,18 +359,62 @@ async def pending_confirmed(request: Request, uai: str) -> Response:
                     f"{n} SMS diffusé(s) : ils partent vers l'opérateur. "
                     "Suivre leur état dans « Suivi des SMS »."
                 )
+                for stop in result.get("stopped", []):
+                    message += (
+                        f" SMS pour {stop['pupil_name']} ({stop['recipient']}) "
+                        f"{stop['state_label']} : {stop['reason']}"
+                    )
                 if result["not_pending"]:
                     message += (
                         f" {len(result['not_pending'])} n'étai(en)t plus en attente "
                         "(déjà diffusé(s) ou supprimé(s))."
                     )
             elif op == "delete" and ids:
-                result = await absences.delete_pending(conn, school["uai"], ids)
+                result = await absences.delete_pending(
+                    conn, school["uai"], ids, actor=session.principal.subject
+                )
                 message = f"{result['deleted']} SMS supprimé(s)."
             else:
                 message = "Aucun SMS sélectionné : cocher au moins une ligne."
         except DomainError as exc:
             message = exc.message
     if op == "diffuse":
+        resources(request).relay.wake()
+    return redirect(f"/e/{school['uai']}/sms-a-diffuser", message)
+
+
+DECISIONS = {
+    "resend": "renvoyé(s) : ils repartent vers l'opérateur",
+    "keep_as_sent": "considéré(s) comme envoyé(s), sans accusé de réception",
+}
+
+
+@router.post("/e/{uai}/sms-a-verifier")
+async def unconfirmed_decide(request: Request, uai: str) -> Response:
+    """ "Renvoyer" or "Considérer comme envoyé" for the SMS "à vérifier" ticked."""
+    async with school_page(request, uai) as (session, conn, school):
+        values = await read_form(request, session, ("sms_ids", "decision"))
+        decision = first(values, "decision")
+        try:
+            ids = [UUID(i) for i in values.get("sms_ids", [])]
+        except ValueError:
+            ids = []
+        if decision not in DECISIONS or not ids:
+            message = "Aucun SMS « à vérifier » sélectionné : cocher au moins une ligne."
+            answer = None
+        else:
+            answer = await resolution.resolve(
+                conn,
+                school["uai"],
+                ids,
+                "resend" if decision == "resend" else "keep_as_sent",
+                actor=session.principal.subject,
+            )
+            done = sum(1 for r in answer["results"] if r["ok"])
+            message = f"{done} SMS {DECISIONS[decision]}."
+            refused = [r["message"] for r in answer["results"] if not r["ok"]]
+            if refused:
+                message += " " + " ".join(sorted(set(refused)))
+    if answer is not None:
         resources(request).relay.wake()
     return redirect(f"/e/{school['uai']}/sms-a-diffuser", message)

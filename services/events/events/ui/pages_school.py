@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from events.app import absences, directory, providers
+from events.app import absences, alerts, directory, provider_check, providers
 from events.app.operators import offered
 from events.domain.errors import DomainError
+from events.entrypoints.common import operator_adapters
 from events.ui import queries
 from events.ui.common import catalog, field_errors, school_page
 from events.ui.web import first, read_form, redirect, render, resources
@@ -30,6 +31,7 @@ async def home(request: Request, uai: str) -> Response:
         by_state = await queries.sms_since_by_state(conn, school["uai"], midnight)
         health = await providers.provider_health(conn, school["uai"])
         provider = await providers.provider_view(conn, school["uai"])
+        overdue = await alerts.alerts_page(conn, school["uai"], datetime.now(UTC), 1, 10)
     today = [
         {"label": SmsState(state).label_fr, "count": n}
         for state, n in sorted(by_state.items(), key=lambda kv: SmsState(kv[0]).label_fr)
@@ -46,6 +48,7 @@ async def home(request: Request, uai: str) -> Response:
             "banner": health.get("banner"),
             "provider": provider,
             "alerts": _alerts(school, provider),
+            "overdue": overdue,
         },
         session=session,
     )
@@ -92,6 +95,7 @@ async def _provider_page(
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    test_result: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
     async with school_page(request, uai) as (session, conn, school):
@@ -119,6 +123,7 @@ async def _provider_page(
             "form": form,
             "selected": selected,
             "errors": errors or {},
+            "test_result": test_result,
             "banner": health.get("banner"),
         },
         session=session,
@@ -175,6 +180,41 @@ async def provider_save(request: Request, uai: str) -> Response:
 
 def _wake(request: Request) -> None:
     resources(request).relay.wake()
+
+
+@router.post("/e/{uai}/parametrages/fournisseur/tester")
+async def provider_test(request: Request, uai: str) -> Response:
+    """ "Tester": the form's values (the stored password when left empty) tried on the operator,
+    before or after saving them."""
+    async with school_page(request, uai) as (session, conn, school):
+        values = await read_form(request, session, PROVIDER_FIELDS)
+        form = {name: first(values, name) for name in PROVIDER_FIELDS if name != "password"}
+        password = (values.get("password") or [""])[0]
+        given = {
+            "provider_code": form["provider_code"] or None,
+            "key": form["key"] or None,
+            "option1": form["option1"] or None,
+            "option2": form["option2"] or None,
+        }
+        if password:
+            given["password"] = password
+        try:
+            prepared = await provider_check.prepare_check(
+                conn, school["uai"], given, await catalog(request, conn), resources(request).box
+            )
+        except DomainError as exc:
+            errors = field_errors(exc, PROVIDER_ERROR_FIELDS, "provider_code")
+            prepared = None
+    if prepared is None:
+        return await _provider_page(request, uai, values=form, errors=errors, status_code=422)
+    result = await provider_check.run_check(
+        prepared, operator_adapters(request, resources(request))
+    )
+    async with school_page(request, uai) as (session, conn, school):
+        await provider_check.record_check(
+            conn, school["uai"], result, actor=session.principal.subject
+        )
+    return await _provider_page(request, uai, values=form, test_result=result)
 
 
 # ---- Paramétrages › Actions -------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from events.adapters.directory import RECIPIENT_COLUMNS
 from shared.db.pool import set_all_schools_scope
 from shared.db.types import Connection
 
@@ -45,46 +46,15 @@ async def schools_overview(
     return total, [dict(r) for r in rows]
 
 
-async def divisions(conn: Connection, uai: str) -> list[str]:
-    rows = await conn.fetch(
-        "SELECT DISTINCT division FROM pupils WHERE uai = $1 AND division IS NOT NULL"
-        " ORDER BY division",
-        uai,
-    )
-    return [r["division"] for r in rows]
-
-
-async def pupils_page(
-    conn: Connection, uai: str, division: str | None, search: str | None, limit: int, offset: int
-) -> tuple[int, list[dict[str, Any]]]:
-    """One page of the school's pupils (optionally of one division, or matching a name)."""
-    pattern = f"%{search}%" if search else None
-    where = (
-        "uai = $1 AND ($2::text IS NULL OR division = $2)"
-        " AND ($3::text IS NULL OR last_name ILIKE $3 OR first_name ILIKE $3)"
-    )
-    total: int = await conn.fetchval(
-        f"SELECT count(*) FROM pupils WHERE {where}", uai, division, pattern
-    )
-    rows = await conn.fetch(
-        f"SELECT id, last_name, first_name, division FROM pupils WHERE {where}"
-        " ORDER BY division NULLS LAST, last_name, first_name, id LIMIT $4 OFFSET $5",
-        uai,
-        division,
-        pattern,
-        limit,
-        offset,
-    )
-    return total, [dict(r) for r in rows]
-
-
 async def recipients_of_pupils(
     conn: Connection, uai: str, pupil_ids: list[Any]
 ) -> dict[Any, list[dict[str, Any]]]:
-    """The recipients of several pupils at once, in their order."""
+    """The current recipients of several pupils at once (one query), in their order."""
     rows = await conn.fetch(
-        "SELECT id, pupil_id, role_label, name, mobile, accepts_sms FROM recipients"
-        " WHERE uai = $1 AND pupil_id = ANY($2::uuid[]) ORDER BY pupil_id, position, id",
+        f"SELECT {RECIPIENT_COLUMNS}, p.retired_at IS NOT NULL AS retired"
+        " FROM recipients r JOIN pupils p ON p.id = r.pupil_id AND p.uai = r.uai"
+        " WHERE r.uai = $1 AND r.pupil_id = ANY($2::uuid[]) AND r.retired_at IS NULL"
+        " ORDER BY r.pupil_id, r.position, r.id",
         uai,
         pupil_ids,
     )

@@ -127,25 +127,31 @@ async def read_form(
     return values
 
 
-async def read_upload(
-    request: Request, session: Session, field: str, max_bytes: int
-) -> tuple[str, bytes] | None:
-    """One uploaded file of a form (name, content) once the anti-forgery token is checked;
-    None when no file was chosen; `FileTooLarge` past `max_bytes`."""
-    form = await request.form()
-    sent = form.get(CSRF_FIELD)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
-        raise FormRejected
-    for key in form:
-        if key not in (CSRF_FIELD, field):
+async def read_uploads(
+    request: Request, session: Session, fields: Iterable[str], max_bytes: int
+) -> list[tuple[str, bytes]]:
+    """The files chosen in a form's file fields (name, content), once the anti-forgery token is
+    checked; `FileTooLarge` when one is past `max_bytes`."""
+    allowed = set(fields)
+    found: list[tuple[str, bytes]] = []
+    async with request.form(max_files=len(allowed), max_fields=len(allowed) + 1) as form:
+        sent = form.get(CSRF_FIELD)
+        if not isinstance(sent, str) or not hmac.compare_digest(
+            sent.encode(), session.csrf.encode()
+        ):
             raise FormRejected
-    upload = form.get(field)
-    if upload is None or isinstance(upload, str) or not upload.filename:
-        return None
-    data = await upload.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise FileTooLarge(max_bytes)
-    return upload.filename, data
+        for key, value in form.multi_items():
+            if key == CSRF_FIELD:
+                continue
+            if key not in allowed:
+                raise FormRejected
+            if isinstance(value, str) or not value.filename:
+                continue
+            data = await value.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise FileTooLarge(max_bytes)
+            found.append((value.filename, data))
+    return found
 
 
 class FileTooLarge(Exception):

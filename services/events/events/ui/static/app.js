@@ -27,15 +27,44 @@ document.addEventListener("DOMContentLoaded", () => {
     update();
   }
 
-  // Ajouter une action: the preview follows the chosen action.
-  const chooser = document.querySelector("select[data-preview-select]");
-  if (chooser) {
-    const show = () => {
-      for (const item of document.querySelectorAll("[data-preview-for]")) {
-        item.hidden = item.getAttribute("data-preview-for") !== chooser.value;
+  // Ajouter une action: the preview follows the chosen action and recipients, computed by the
+  // preview API (the same rules as the SMS that will be made).
+  const preview = document.querySelector("[data-preview-url]");
+  const form = preview && preview.closest("form");
+  if (preview && form) {
+    const token = document.querySelector('meta[name="csrf-token"]');
+    let pending = null;
+    const refresh = async () => {
+      const action = form.querySelector("[name=action_id]");
+      if (!action || !action.value) return;
+      const body = {
+        action_id: action.value,
+        recipient_ids: [...form.querySelectorAll("[name=recipient_ids]:checked")].map((b) => b.value),
+        transliterate: !!form.querySelector("[name=transliterate]:checked"),
+      };
+      if (pending) pending.abort();
+      pending = new AbortController();
+      try {
+        const answer = await fetch(preview.getAttribute("data-preview-url"), {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": token ? token.content : "" },
+          body: JSON.stringify(body),
+          credentials: "same-origin",
+          signal: pending.signal,
+        });
+        if (!answer.ok) return;
+        const data = await answer.json();
+        for (const slot of preview.querySelectorAll("[data-preview]")) {
+          const key = slot.getAttribute("data-preview");
+          if (key in data) slot.textContent = String(data[key]);
+        }
+        preview.setAttribute("data-updated", "1");
+      } catch (_error) {
+        // The server-side preview stays; a network hiccup must not break the form.
       }
     };
-    chooser.addEventListener("change", show);
-    show();
+    for (const input of form.querySelectorAll("[data-preview-input]")) {
+      input.addEventListener("change", refresh);
+    }
   }
 });
