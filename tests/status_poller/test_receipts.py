@@ -4,6 +4,7 @@ the simulator would post them."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import importlib.util
@@ -319,3 +320,28 @@ async def test_a_receipt_for_an_sms_sent_through_the_schools_former_operator_wai
         await poller.settled()
         assert await poller.states(sms.sms_id) == [IN_TRANSIT]
         assert await early_receipts(poller) == [(pmi, "delivered")]
+
+
+async def test_receipts_racing_their_submissions_are_all_applied(isolation, topics) -> None:
+    await topics()
+    async with running_poller(isolation, None, **RECEIPTS_ONLY) as poller:
+        await configure(poller)
+        batch = [submitted(UAI) for _ in range(60)]
+
+        async def submit() -> None:
+            for sms in batch:
+                await poller.publish(sms)
+
+        async def push() -> list[int]:
+            codes = []
+            for sms in batch:
+                body = receipt(sms.provider_message_id or "", "delivered", "DELIVRD")
+                codes.append((await poller.post_receipt(DIALECT, UAI, SECRET, body)).status_code)
+                await asyncio.sleep(0.005)
+            return codes
+
+        _, codes = await asyncio.gather(submit(), push())
+        assert set(codes) == {200}
+        for sms in batch:
+            await poller.wait_states(sms.sms_id, [IN_TRANSIT, DELIVERED])
+        assert await early_receipts(poller) == []
