@@ -39,7 +39,7 @@ async def test_the_seed_operators_are_in_the_catalog_with_their_contacts(api: Ap
 async def test_an_operator_of_a_known_dialect_is_added_and_offered_to_schools(api: Api) -> None:
     created = await api.ok("POST", "/api/v1/academie/operators", as_="academie", json=PLURI_BIS)
     assert created["base_url"] == "https://sms.example.org"  # trailing slash dropped
-    assert created["fields"]["key"] == "Identifiant du compte EPLE SMS"
+    assert created["fields"]["key"] == "Identifiant (login) du compte EPLE SMS de PLURIWARE"
     assert "PLURI_BIS" in await offered(api)
     await create_school(api)
     body = {**CERTIFIED, "provider_code": "PLURI_BIS"}

@@ -7,7 +7,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 
 from events import ui
@@ -20,7 +19,8 @@ from events.entrypoints.handlers import handlers
 from events.settings import EventsSettings
 from shared.http.app import service_app
 from shared.operators.base import AdapterRegistry
-from shared.operators.simulator import SimulatorAdapter
+from shared.operators.http import build_operator_client
+from shared.operators.registry import default_registry
 from shared.runtime import ServiceRuntime
 from shared.settings import Profile
 
@@ -39,8 +39,10 @@ def operator_adapters(
     settings: EventsSettings,
 ) -> tuple[AdapterRegistry, Callable[[], Awaitable[Any]]]:
     """The adapters "Tester" calls through, and the closer of their HTTP client."""
-    client = httpx.AsyncClient(timeout=settings.operator_timeout_s)
-    registry = AdapterRegistry({SimulatorAdapter.dialect: SimulatorAdapter(client)})
+    client = build_operator_client(
+        settings.operator_http(read_timeout_s=settings.operator_timeout_s)
+    )
+    registry = default_registry(client, allow_simulator=settings.simulator_allowed)
     return registry, client.aclose
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from shared.operators.http import OperatorHttpFields
 from shared.settings import Profile, ServiceSettings
 
 
-class EventsSettings(ServiceSettings):
+class EventsSettings(ServiceSettings, OperatorHttpFields):
     model_config = SettingsConfigDict(env_prefix="EVENTS_", extra="ignore", frozen=True)
 
     service_name: str = "events"

@@ -13,6 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from events.domain.errors import DomainError
+from shared.operators.digitaleo import FORM_FIELDS as DIGITALEO_FIELDS
+from shared.operators.envoyersmspro import FORM_FIELDS as ENVOYERSMSPRO_FIELDS
+from shared.operators.pluriware import FORM_FIELDS as PLURIWARE_FIELDS
 
 SIMULATOR_CODE = "SIMULATEUR"
 
@@ -30,34 +33,18 @@ class ProviderEntry:
     retired: bool = False
 
 
-_UNUSED = "Non utilisé"
-
 # The seed's form (Clé d'identification, Mot de passe, Option 1, Option 2) for each dialect the
-# platform speaks. A dialect is code: adding one means writing its adapter.
+# platform speaks, as each adapter reads them. A dialect is code: adding one means writing its
+# adapter in shared/operators.
 DIALECT_FIELDS: dict[str, dict[str, str]] = {
-    "digitaleo": {
-        "key": "Identifiant client OAuth2 (client_id)",
-        "password": "Secret client OAuth2 (client_secret)",
-        "option1": _UNUSED,
-        "option2": _UNUSED,
-    },
-    "pluriware": {
-        "key": "Identifiant du compte EPLE SMS",
-        "password": "Mot de passe du compte",
-        "option1": _UNUSED,
-        "option2": _UNUSED,
-    },
-    "envoyersmspro": {
-        "key": "Identifiant (ou clé d'API)",
-        "password": "Mot de passe",
-        "option1": _UNUSED,
-        "option2": _UNUSED,
-    },
+    "digitaleo": dict(DIGITALEO_FIELDS),
+    "pluriware": dict(PLURIWARE_FIELDS),
+    "envoyersmspro": dict(ENVOYERSMSPRO_FIELDS),
     "simulator": {
         "key": "Identifiant du compte simulé",
         "password": "Mot de passe du compte simulé",
-        "option1": _UNUSED,
-        "option2": _UNUSED,
+        "option1": "Non utilisé",
+        "option2": "Non utilisé",
     },
 }
 
