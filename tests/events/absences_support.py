@@ -8,8 +8,6 @@ from typing import Any
 from events_support import outbox
 from support.events_api import UAI, Api
 
-from shared.db.pool import tenant_transaction
-
 SCHOOL = f"/api/v1/schools/{UAI}"
 
 
@@ -55,13 +53,9 @@ async def new_absence(api: Api, pupil_id: str, **fields: Any) -> dict[str, Any]:
     return absence
 
 
-async def update_recipient(api: Api, recipient_id: str, **columns: Any) -> None:
-    """Change a recipient as a directory import would (opt-out, new number)."""
-    sets = ", ".join(f"{name} = ${i + 2}" for i, name in enumerate(columns))
-    async with tenant_transaction(api.app.state.resources.pool, {UAI}) as conn:
-        await conn.execute(
-            f"UPDATE recipients SET {sets} WHERE id = $1", recipient_id, *columns.values()
-        )
+async def update_recipient(api: Api, pupil_id: str, recipient_id: str, **fields: Any) -> None:
+    """Change a recipient in the directory (an opt-out, a new number)."""
+    await api.ok("PATCH", f"{SCHOOL}/pupils/{pupil_id}/recipients/{recipient_id}", json=fields)
 
 
 async def requests(api: Api) -> list[dict[str, Any]]:

@@ -54,6 +54,22 @@ async def test_an_absence_for_an_unknown_pupil_is_refused(api: Api) -> None:
     assert error(response)["message"] == "Élève inconnu."
 
 
+async def test_a_pupil_who_left_takes_no_new_absence(api: Api) -> None:
+    seeded = await seed_school(api)
+    await api.ok("DELETE", f"{SCHOOL}/pupils/{seeded['pupil']['id']}")
+    response = await api.call(
+        "POST",
+        f"{SCHOOL}/absences",
+        json={
+            "pupil_id": seeded["pupil"]["id"],
+            "starts_at": "2026-11-30T08:30:00+01:00",
+            "ends_at": "2026-11-30T09:30:00+01:00",
+        },
+    )
+    assert response.status_code == 422
+    assert error(response)["code"] == "pupil_retired"
+
+
 async def test_changing_the_dates_renders_the_pending_sms_again(api: Api) -> None:
     seeded = await seed_school(api)
     await add_sms(api, seeded)

@@ -18,8 +18,6 @@ from absences_support import (
 from events_support import error
 from support.events_api import UAI, Api, seed_school
 
-from shared.db.pool import tenant_transaction
-
 
 async def diffuse(api: Api, **body: object) -> dict:
     return await api.ok("POST", f"{SCHOOL}/sms/diffuse", json=body)
@@ -77,7 +75,7 @@ async def test_an_opt_out_since_the_action_was_added_stops_that_sms_with_the_rea
         f"{SCHOOL}/absences/{absence['id']}/sms",
         json={"action_id": seeded["action"]["id"], "recipient_ids": [legal1, legal2]},
     )
-    await update_recipient(api, legal2, accepts_sms=False)
+    await update_recipient(api, pupil["id"], legal2, accepts_sms=False)
     result = await diffuse(api, ids=created["created"])
     assert len(result["diffused"]) == 1
     [stopped] = result["stopped"]
@@ -96,10 +94,8 @@ async def test_an_opt_out_since_the_action_was_added_stops_that_sms_with_the_rea
 async def test_a_recipient_removed_from_the_directory_is_not_texted(api: Api) -> None:
     seeded = await seed_school(api)
     created = await add_sms(api, seeded)
-    async with tenant_transaction(api.app.state.resources.pool, {UAI}) as conn:
-        await conn.execute(
-            "DELETE FROM recipients WHERE id = $1", seeded["pupil"]["recipients"][0]["id"]
-        )
+    legal1 = seeded["pupil"]["recipients"][0]["id"]
+    await api.ok("DELETE", f"{SCHOOL}/pupils/{seeded['pupil']['id']}/recipients/{legal1}")
     result = await diffuse(api, ids=created["created"])
     assert result["diffused"] == []
     assert result["stopped"][0]["reason_code"] == "recipient_removed"
@@ -111,7 +107,9 @@ async def test_the_sms_leaves_with_the_number_and_the_text_as_they_are_at_diffus
 ) -> None:
     seeded = await seed_school(api)
     created = await add_sms(api, seeded)
-    await update_recipient(api, seeded["pupil"]["recipients"][0]["id"], mobile="+33700000077")
+    await update_recipient(
+        api, seeded["pupil"]["id"], seeded["pupil"]["recipients"][0]["id"], mobile="06 11 22 33 44"
+    )
     await api.ok(
         "PUT",
         f"{SCHOOL}/actions/{seeded['action']['id']}",
@@ -127,7 +125,7 @@ async def test_the_sms_leaves_with_the_number_and_the_text_as_they_are_at_diffus
     )
     await diffuse(api, ids=created["created"])
     [request] = await requests(api)
-    assert request["recipient_phone"] == "+33700000077"
+    assert request["recipient_phone"] == "+33611223344"
     assert request["text"] == (
         "Léa MARTIN absent(e) le 30/11/2026 à 08:30, merci d'appeler le 0140000000."
     )

@@ -30,11 +30,12 @@ async def insert_absence(
     )
 
 
-async def pupil_exists(conn: Connection, uai: str, pupil_id: UUID) -> bool:
-    found: bool = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM pupils WHERE uai = $1 AND id = $2)", uai, pupil_id
+async def pupil_retired(conn: Connection, uai: str, pupil_id: UUID) -> bool | None:
+    """Whether the pupil has left the school; None when the school has no such pupil."""
+    retired: bool | None = await conn.fetchval(
+        "SELECT retired_at IS NOT NULL FROM pupils WHERE uai = $1 AND id = $2", uai, pupil_id
     )
-    return found
+    return retired
 
 
 ABSENCE_SELECT = """

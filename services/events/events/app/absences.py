@@ -26,7 +26,7 @@ from events.domain.absences import (
     clean_label,
     is_justified,
 )
-from events.domain.errors import NotFound
+from events.domain.errors import DomainError, NotFound
 from events.domain.texts import compose, event_label, facts_of
 from shared.db.types import Connection
 from shared.states import SmsState
@@ -41,8 +41,14 @@ async def record_absence(
 ) -> dict[str, Any]:
     """Record an absence of a pupil of the school."""
     await require_school(conn, uai)
-    if not await repo.pupil_exists(conn, uai, values["pupil_id"]):
+    retired = await repo.pupil_retired(conn, uai, values["pupil_id"])
+    if retired is None:
         raise NotFound(*UNKNOWN_PUPIL)
+    if retired:
+        raise DomainError(
+            "pupil_retired",
+            "Cet élève a quitté l'établissement : aucune absence ne peut plus lui être saisie.",
+        )
     check_period(values["starts_at"], values["ends_at"])
     values = {
         **values,

@@ -22,11 +22,8 @@ UNKNOWN_RECIPIENT = "Destinataire inconnu pour cet élève."
 
 
 def refusal_code(recipient: dict[str, Any]) -> str:
-    """Why a recipient may not receive an SMS, for programs (the directory's code when it has
-    one)."""
-    code_of = getattr(directory_rules, "ineligible_code", None)
-    code = code_of(recipient) if code_of is not None else None
-    return str(code) if code else "recipient_ineligible"
+    """Why a recipient may not receive an SMS, for programs."""
+    return directory_rules.ineligible_code(recipient) or "recipient_ineligible"
 
 
 async def _context(
