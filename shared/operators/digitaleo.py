@@ -40,7 +40,7 @@ from shared.operators.base import (
     StatusReport,
     TransientOperatorError,
 )
-from shared.operators.http import failure, operator_request, retry_after_s
+from shared.operators.http import failure, operator_code, operator_request, retry_after_s
 from shared.states import SmsState
 
 OPERATOR = "DIGITALEO"
@@ -232,7 +232,7 @@ def _result(message: OutgoingSms, entry: dict[str, Any], status_word: str) -> Se
     return SendResult(
         client_reference=message.client_reference,
         state=SmsState.INVALID if state is SmsState.INVALID else SmsState.FAILED,
-        operator_code=error[:60],
+        operator_code=operator_code(error),
         reason_code=reason or "operator_refused",
     )
 

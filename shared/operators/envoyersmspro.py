@@ -46,6 +46,7 @@ from shared.operators.base import (
 from shared.operators.http import (
     failure,
     local_name,
+    operator_code,
     operator_request,
     parse_xml,
     retry_after_s,
@@ -316,7 +317,7 @@ def _refused(message: OutgoingSms, meaning: tuple[SmsState, str | None], code: s
     return SendResult(
         client_reference=message.client_reference,
         state=SmsState.INVALID if state is SmsState.INVALID else SmsState.FAILED,
-        operator_code=code[:60],
+        operator_code=operator_code(code),
         reason_code=reason or "operator_refused",
     )
 

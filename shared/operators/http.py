@@ -9,6 +9,7 @@ adapters share the one `httpx.AsyncClient` built here.
 
 from __future__ import annotations
 
+import re
 import ssl
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,19 @@ from shared.operators.base import (
     TransientOperatorError,
 )
 
-# Failures that prove the request never reached the operator: safe to send again.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+# Failures that prove the request never reached the operator: safe to send again. A URL the
+# client cannot use (a mistyped base URL in the catalog) is among them: nothing left.
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.InvalidURL,
+)
+# Runs of digits this long in an operator's free text may be a phone number.
+_DIGIT_RUN = re.compile(r"\d{6,}")
 
 
 class OperatorHttpSettings(BaseModel):
@@ -134,6 +146,12 @@ async def operator_request(
                 f"{operator}: no answer after sending ({type(exc).__name__})"
             ) from None
         raise TransientOperatorError(f"{operator} did not answer ({type(exc).__name__})") from None
+
+
+def operator_code(text: str, *, limit: int = 60) -> str:
+    """An operator's code or error text as kept beside the canonical state: shortened, and any
+    run of digits long enough to be a phone number masked (operators quote numbers in errors)."""
+    return _DIGIT_RUN.sub("…", text.strip())[:limit]
 
 
 def retry_after_s(response: httpx.Response) -> float | None:

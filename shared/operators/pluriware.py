@@ -37,6 +37,7 @@ from shared.operators.base import (
 from shared.operators.http import (
     failure,
     local_name,
+    operator_code,
     operator_request,
     parse_xml,
     retry_after_s,
@@ -209,6 +210,6 @@ def _result(message: OutgoingSms, answer: Element) -> SendResult:
     return SendResult(
         client_reference=message.client_reference,
         state=state if state is SmsState.INVALID else SmsState.FAILED,
-        operator_code=error[:40],
+        operator_code=operator_code(error),
         reason_code=reason or "operator_refused",
     )

@@ -7,6 +7,7 @@ adapters get their own HTTP client, whose requests are recorded by path.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
 from collections import Counter
@@ -52,6 +53,15 @@ class OperatorSide:
         answer.raise_for_status()
         result: list[dict[str, Any]] = answer.json()
         return result
+
+    async def eventually_received(self, count: int, key: str = KEY) -> None:
+        """Wait until the operator recorded `count` submissions (a send the client gave up on
+        is processed after the account's latency)."""
+        for _ in range(100):
+            if len(await self.submissions(key)) >= count:
+                break
+            await asyncio.sleep(0.05)
+        assert len(await self.submissions(key)) == count
 
     def account(
         self,

@@ -159,6 +159,9 @@ async def test_a_send_without_an_answer_in_time_leaves_the_outcome_unknown(opera
     with pytest.raises(OutcomeUnknownError):
         await adapter.send_batch(account, [sms(2)])
 
+    # It was sent all the same, once the operator got to it.
+    await operator.eventually_received(2)
+
 
 async def test_a_token_without_an_answer_in_time_is_a_passing_failure(operator, http) -> None:
     await operator.configure(latency_ms=SLOW_MS)

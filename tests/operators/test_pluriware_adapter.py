@@ -96,6 +96,9 @@ async def test_no_answer_in_time_after_sending_leaves_the_outcome_unknown(operat
     with pytest.raises(OutcomeUnknownError):
         await PluriwareAdapter(http.client).send_batch(operator.account(DIALECT), [sms()])
 
+    # It was sent all the same, once the operator got to it.
+    await operator.eventually_received(1)
+
 
 async def test_an_answer_cut_short_leaves_the_outcome_unknown_though_the_sms_went(
     operator, http

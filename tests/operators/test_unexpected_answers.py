@@ -13,6 +13,7 @@ from shared.operators.base import (
     AccountConfig,
     OutcomeUnknownError,
     PermanentOperatorError,
+    TransientOperatorError,
 )
 from shared.operators.digitaleo import DigitaleoAdapter
 from shared.operators.envoyersmspro import EnvoyerSmsProAdapter
@@ -135,3 +136,28 @@ async def test_digitaleo_option_1_that_is_not_an_address_is_refused_before_any_c
             await DigitaleoAdapter(http).send_batch(config, [sms()])
 
     assert calls == 0
+
+
+async def test_a_number_quoted_in_an_operators_error_is_not_kept() -> None:
+    body = {"resultat": 0, "id": None, "erreurs": ["Numéro 33639980001 sur liste rouge"]}
+    key_api = AccountConfig(**{**account("envoyersmspro").__dict__, "option1": "cle"})
+    async with client(lambda _: httpx.Response(400, json=body)) as http:
+        [result] = await EnvoyerSmsProAdapter(http).send_batch(key_api, [sms()])
+
+    assert result.state is SmsState.FAILED
+    assert result.operator_code == "http:400"
+    legacy = (
+        "<response><status>error</status><error><error_message>Blocked 33639980001"
+        "</error_message></error></response>"
+    )
+    async with client(lambda _: httpx.Response(400, text=legacy, headers=XML)) as http:
+        [result] = await EnvoyerSmsProAdapter(http).send_batch(account("envoyersmspro"), [sms()])
+
+    assert result.operator_code == "Blocked …"
+
+
+async def test_a_base_url_the_client_cannot_use_is_unreachable_not_unknown() -> None:
+    config = AccountConfig(**{**account("pluriware").__dict__, "base_url": "ftp://operator.test"})
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(TransientOperatorError):
+            await PluriwareAdapter(http).send_batch(config, [sms()])
