@@ -218,3 +218,42 @@ async def test_deleting_selected_sms_removes_them_from_the_list_for_good(api: Ap
     [line] = await history(api, seeded["absence"]["id"])
     assert line["state_label"] == "supprimé"
     assert await requests(api) == []
+
+
+async def test_two_recipients_whose_numbers_became_the_same_get_one_sms(api: Api) -> None:
+    seeded = await seed_school(api)
+    pupil = await new_pupil(
+        api,
+        {"role_label": "Légal 1", "mobile": "0600000021", "accepts_sms": True},
+        {"role_label": "Légal 2", "mobile": "0600000022", "accepts_sms": True},
+    )
+    absence = await new_absence(api, pupil["id"])
+    legal1, legal2 = (r["id"] for r in pupil["recipients"])
+    created = await api.ok(
+        "POST",
+        f"{SCHOOL}/absences/{absence['id']}/sms",
+        json={"action_id": seeded["action"]["id"], "recipient_ids": [legal1, legal2]},
+    )
+    assert len(created["created"]) == 2
+    await update_recipient(api, pupil["id"], legal2, mobile="06 00 00 00 21")
+    result = await diffuse(api, all=True)
+    assert len(result["diffused"]) == 1
+    assert [s["reason_code"] for s in result["stopped"]] == ["duplicate_number"]
+    assert [r["recipient_phone"] for r in await requests(api)] == ["+33600000021"]
+
+
+async def test_justifying_while_diffusing_either_sends_or_cancels_never_both(api: Api) -> None:
+    seeded = await seed_school(api)
+    created = await add_sms(api, seeded)
+    justified, diffused = await asyncio.gather(
+        api.ok("PATCH", f"{SCHOOL}/absences/{seeded['absence']['id']}", json={"evidence": "Mot"}),
+        diffuse(api, ids=created["created"]),
+    )
+    state = (await history(api, seeded["absence"]["id"]))[0]["state"]
+    sent = await requests(api)
+    if diffused["diffused"]:
+        assert state == "queued" and len(sent) == 1
+    else:
+        assert state == "cancelled" and sent == []
+    assert justified["justified"] is True
+    assert (await pending(api))["count"] == 0
