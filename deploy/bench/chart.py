@@ -8,7 +8,7 @@ from typing import Any
 
 from .measure import STAGES
 
-WIDTH, HEIGHT = 960, 640
+WIDTH, HEIGHT = 960, 560
 LEFT, RIGHT, TOP, PLOT_HEIGHT = 80, 250, 50, 380
 COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#333333")
 
@@ -28,6 +28,10 @@ def _fmt(value: Any, unit: str = "") -> str:
     if isinstance(value, float):
         return f"{value:,.1f}{unit}".replace(",", " ")
     return f"{value:,}{unit}".replace(",", " ")
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def render(report: dict[str, Any]) -> str:
@@ -82,7 +86,8 @@ def render(report: dict[str, Any]) -> str:
         colour = COLOURS[index % len(COLOURS)]
         points = curves.get(key, [])
         if points:
-            path = " ".join(f"{x(t):.1f},{y(c):.1f}" for t, c in [[0.0, 0], *points])
+            start = [[points[0][0], 0]] if points[0][1] else []
+            path = " ".join(f"{x(t):.1f},{y(c):.1f}" for t, c in [*start, *points])
             parts.append(
                 f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>'
             )
@@ -113,7 +118,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"End to end: {_fmt(e2e['delivered_visible'])} SMS délivré visible in "
         f"{_fmt(e2e['seconds'], ' s')} = {_fmt(e2e['sms_per_s'], ' SMS/s')}; raw aiokafka "
         f"produce+consume {_fmt(raw.get('produce_consume_per_s'), ' msg/s')}; pipeline/raw = "
-        f"{_fmt(report.get('pipeline_to_raw_ratio'))}",
+        f"{_ratio(report.get('pipeline_to_raw_ratio'))}",
         f"Latency Diffuser → operator p50/p95/p99 {_fmt(sub['p50'])}/{_fmt(sub['p95'])}/"
         f"{_fmt(sub['p99'])} s; → délivré visible {_fmt(vis['p50'])}/{_fmt(vis['p95'])}/"
         f"{_fmt(vis['p99'])} s",
