@@ -126,3 +126,19 @@ async def test_checking_the_account_tells_refused_credentials(operator, http) ->
         await PluriwareAdapter(http.client).check_credentials(operator.account(DIALECT))
 
     assert refused.value.reason_code == "bad_credentials"
+
+
+async def test_checking_the_account_without_an_answer_in_time_is_told_apart(operator, http) -> None:
+    await operator.configure(latency_ms=SLOW_MS)
+
+    with pytest.raises(OutcomeUnknownError):
+        await PluriwareAdapter(http.client).check_credentials(operator.account(DIALECT))
+
+
+async def test_checking_the_account_of_an_unavailable_service_is_a_passing_failure(
+    operator, http
+) -> None:
+    await operator.configure(outage={"mode": "503", "retry_after_s": 1})
+
+    with pytest.raises(TransientOperatorError):
+        await PluriwareAdapter(http.client).check_credentials(operator.account(DIALECT))
