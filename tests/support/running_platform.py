@@ -40,6 +40,9 @@ async def start_platform(isolation: Any, logs_dir: Any, **common: str) -> AsyncI
             env.update(common)
             env.update(extra.get(name, {}))
             processes.append(service_process(name, env, log_dir=logs_dir))
+        # The web interface reads "Suivi des SMS" from reporting, whose port is now known.
+        urls = {p.name: base_url(p) for p in processes}
+        processes[SERVICES.index("events") + 1].env["EVENTS_REPORTING_BASE_URL"] = urls["reporting"]
         for process in processes[1:]:
             process.start()
         for process in processes:
