@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from .demo import PROVIDERS
 from .jobs import add_job_commands
 from .kafka import ensure_kafka_jars
 from .run import cmd_run
@@ -134,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", type=Path, default=Path(".local/run"))
     run.add_argument("--poll-interval", type=float, default=5.0, help="status polling, seconds")
     run.add_argument("--delivery-delay", type=float, default=3.0, help="simulated delivery, s")
+    run.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        default="simulator",
+        help="the demo school's operator: the simulator's own API, or a certified operator's "
+        "dialect spoken by the simulator",
+    )
     run.set_defaults(func=cmd_run)
     add_job_commands(sub)
     return parser

@@ -80,8 +80,66 @@ DEMO_TEMPLATE = (
 )
 
 
-async def seed_demo(events_url: str, simulator_url: str, *, delivery_delay_s: float = 3.0) -> None:
-    """Create (or refresh) the demo school, its simulated provider account, action and pupils."""
+# The simulator speaks each certified operator's dialect under its own path: the demo's catalog
+# lists one operator per dialect there, so that the demo school can switch to any of them.
+DIALECT_OPERATORS = {
+    "pluriware": "DEMO_PLURIWARE",
+    "envoyersmspro": "DEMO_ENVOYERSMSPRO",
+    "digitaleo": "DEMO_DIGITALEO",
+}
+PROVIDERS = ("simulator", *DIALECT_OPERATORS)
+
+
+def provider_body(provider: str, password: str) -> dict[str, Any]:
+    """The demo school's provider form for `provider` (a dialect name, or "simulator")."""
+    if provider == "simulator":
+        return {"provider_code": "SIMULATEUR", "key": DEMO_ACCOUNT, "password": password}
+    return {
+        "provider_code": DIALECT_OPERATORS[provider],
+        "key": DEMO_ACCOUNT,
+        "password": password,
+        # A certified operator's contract needs the Conseil d'Administration's approval.
+        "ca_approved_on": "2026-09-15",
+        "ca_reference": "CA-DEMO-2026",
+    }
+
+
+async def register_dialect_operators(api: httpx.AsyncClient, events_url: str, sim: str) -> None:
+    """One catalog entry per certified dialect, pointing at the simulator (idempotent)."""
+    for dialect, code in DIALECT_OPERATORS.items():
+        answer = await api.post(
+            f"{events_url}/api/v1/academie/operators",
+            json={
+                "code": code,
+                "name": f"{code.split('_', 1)[1].title()} (simulé)",
+                "dialect": dialect,
+                "base_url": f"{sim.rstrip('/')}/{dialect}",
+            },
+        )
+        if answer.status_code == 409:  # a second run: make it point at this simulator
+            answer = await api.put(
+                f"{events_url}/api/v1/academie/operators/{code}",
+                json={
+                    "name": f"{code.split('_', 1)[1].title()} (simulé)",
+                    "dialect": dialect,
+                    "base_url": f"{sim.rstrip('/')}/{dialect}",
+                },
+            )
+        if answer.status_code >= 300:
+            raise RuntimeError(f"seeding the operator {code} failed: {answer.text[:300]}")
+
+
+async def seed_demo(
+    events_url: str,
+    simulator_url: str,
+    *,
+    delivery_delay_s: float = 3.0,
+    provider: str = "simulator",
+) -> str:
+    """Create (or refresh) the demo school, its simulated provider account, action and pupils.
+
+    `provider` is "simulator" (the simulator's own API) or one of the certified dialects the
+    simulator speaks; returns the account's password (the simulator's, generated per run)."""
     token = TokenService(LOCAL_TOKEN_SIGNING_KEY).mint("demo-seed", Role.ACADEMIE_ADMIN)
     password = secrets.token_urlsafe(12)
     async with httpx.AsyncClient(timeout=10) as sim:
@@ -93,6 +151,7 @@ async def seed_demo(events_url: str, simulator_url: str, *, delivery_delay_s: fl
     headers = {"Authorization": f"Bearer {token}"}
     school = f"{events_url}/api/v1/schools/{DEMO_UAI}"
     async with httpx.AsyncClient(timeout=10, headers=headers) as api:
+        await register_dialect_operators(api, events_url, simulator_url)
         await _ok(
             api.put(
                 school,
@@ -107,12 +166,7 @@ async def seed_demo(events_url: str, simulator_url: str, *, delivery_delay_s: fl
         await _ok(
             api.post(f"{events_url}/api/v1/academie/schools/enable", json={"uais": [DEMO_UAI]})
         )
-        await _ok(
-            api.put(
-                f"{school}/provider",
-                json={"provider_code": "SIMULATEUR", "key": DEMO_ACCOUNT, "password": password},
-            )
-        )
+        await _ok(api.put(f"{school}/provider", json=provider_body(provider, password)))
         actions = await _ok(api.get(f"{school}/actions"))
         if not any(a["code"] == "SMS" for a in actions):
             await _ok(
@@ -124,6 +178,7 @@ async def seed_demo(events_url: str, simulator_url: str, *, delivery_delay_s: fl
         if not await _ok(api.get(f"{school}/pupils")):
             for pupil in DEMO_PUPILS:
                 await _ok(api.post(f"{school}/pupils", json=pupil))
+    return password
 
 
 async def _ok(request: Any) -> Any:

@@ -111,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             processes.append(service_process(name, settings, port=_port(port), on_line=print_line))
         for process in processes:
             process.start()
-        asyncio.run(_ready_and_seed(processes, simulator, args.delivery_delay))
+        asyncio.run(_ready_and_seed(processes, simulator, args.delivery_delay, args.provider))
         _banner(processes, infra, time.monotonic() - started)
         while not stopping.wait(1.0):
             dead = [p.name for p in processes if not p.running()]
@@ -128,11 +128,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _ready_and_seed(
-    processes: list[ManagedProcess], simulator: ManagedProcess, delivery_delay: float
+    processes: list[ManagedProcess],
+    simulator: ManagedProcess,
+    delivery_delay: float,
+    provider: str,
 ) -> None:
     await asyncio.gather(*(p.wait_ready(120) for p in processes))
     events = next(p for p in processes if p.name == "events")
-    await seed_demo(base_url(events), base_url(simulator), delivery_delay_s=delivery_delay)
+    await seed_demo(
+        base_url(events), base_url(simulator), delivery_delay_s=delivery_delay, provider=provider
+    )
 
 
 def _banner(processes: list[ManagedProcess], infra: LocalInfra, seconds: float) -> None:
