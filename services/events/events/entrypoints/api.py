@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field, model_validator
 
-from events.app import absences, alerts, diffusion, directory, schools, sms_actions
+from events.app import absences, alerts, diffusion, sms_actions
 from events.domain.errors import DomainError
 from events.entrypoints.common import Body, Page, PageSize, Res, school_tx
 from shared.auth.http import SchoolPrincipal
@@ -112,27 +112,6 @@ def clock(request: Request) -> datetime:
 
 
 Now = Annotated[datetime, Depends(clock)]
-
-
-@router.post("/schools/{uai}/pupils", status_code=201)
-async def post_pupil(uai: str, body: PupilIn, _p: SchoolPrincipal, res: Res) -> Any:
-    async with school_tx(res, uai.upper()) as conn:
-        return await directory.create_pupil(conn, uai.upper(), body.model_dump())
-
-
-@router.get("/schools/{uai}/pupils")
-async def get_pupils(
-    uai: str, _p: SchoolPrincipal, res: Res, page: Page = 1, page_size: PageSize = 50
-) -> Any:
-    async with school_tx(res, uai.upper()) as conn:
-        await schools.require_school(conn, uai.upper())
-        return await directory.list_pupils(conn, uai.upper(), page_size, (page - 1) * page_size)
-
-
-@router.get("/schools/{uai}/pupils/{pupil_id}")
-async def get_pupil(uai: str, pupil_id: UUID, _p: SchoolPrincipal, res: Res) -> Any:
-    async with school_tx(res, uai.upper()) as conn:
-        return await directory.get_pupil(conn, uai.upper(), pupil_id)
 
 
 @router.post("/schools/{uai}/absences", status_code=201)
