@@ -179,6 +179,9 @@ class SmsStatusV1(Envelope):
     # True for the states we decide ourselves (expiry, "sans accusé"): an operator's later final
     # answer may still replace them (shared.states.may_replace).
     own_verdict: bool = False
+    # When the status-poller learnt the state (a poll answer, a receipt, its own verdict);
+    # `changed_at` is when the operator says it happened.
+    observed_at: UtcDatetime | None = None
 
 
 class SmsRefreshV1(Envelope):

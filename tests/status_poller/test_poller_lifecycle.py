@@ -224,8 +224,10 @@ def test_applying_a_fact_twice_is_a_no_op() -> None:
 
 def test_the_status_message_holds_references_and_label_but_no_number_or_name() -> None:
     tracked = sms(state=SmsState.DELIVERED, operator_code="DELIVRD")
-    message = status_message(tracked)
+    observed = tracked.changed_at + timedelta(minutes=2)
+    message = status_message(tracked, observed)
     assert (message.state, message.label_fr) == (SmsState.DELIVERED, "délivré")
+    assert (message.changed_at, message.observed_at) == (tracked.changed_at, observed)
     assert (message.absence_id, message.action_code, message.recipient_role) == (
         tracked.absence_id,
         "SMS1",
@@ -234,5 +236,5 @@ def test_the_status_message_holds_references_and_label_but_no_number_or_name() -
     payload = json.loads(message.model_dump_json(by_alias=True))
     assert not {"recipient_phone", "pupil_name", "text"} & payload.keys()
     # The same change computed twice is the same message: consumers' inboxes drop the copy.
-    assert status_message(tracked).message_id == message.message_id
-    assert status_message(sms(sms_id=tracked.sms_id)).message_id != message.message_id
+    assert status_message(tracked, observed + timedelta(1)).message_id == message.message_id
+    assert status_message(sms(sms_id=tracked.sms_id), observed).message_id != message.message_id

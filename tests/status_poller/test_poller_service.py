@@ -229,7 +229,7 @@ async def test_an_expired_sms_is_undelivered_by_our_verdict_until_a_late_deliver
         expired = await poller.wait_states(sms.sms_id, [IN_TRANSIT, ("undelivered", True)])
         assert expired[-1].reason_code == "expired"
         assert expired[-1].label_fr == "non remis"
-        assert expired[-1].changed_at == clock.now
+        assert expired[-1].changed_at == expired[-1].observed_at == clock.now
         row = await poller.row(sms.sms_id)
         assert row["next_poll_at"] == clock.now + timedelta(hours=6), "late answers looked for"
 

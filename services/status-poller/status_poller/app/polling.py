@@ -299,7 +299,7 @@ class StatusPoller:
                 stored.append(_keep_earlier_request(result.sms, sms, held))
                 changes.extend(result.changes)
             await repo.update(stored)
-            await enqueue(conn, [status_message(change) for change in changes])
+            await enqueue(conn, [status_message(change, now) for change in changes])
         self._metrics.changed(changes)
 
     async def _housekeeping(self) -> None:

@@ -205,5 +205,5 @@ class ReceiptDesk:
                     changes.extend(result.changes)
             await repo.update(stored)
             await receipts.keep(early)
-            await enqueue(conn, [status_message(change) for change in changes])
+            await enqueue(conn, [status_message(change, now) for change in changes])
         self._metrics.changed(changes)

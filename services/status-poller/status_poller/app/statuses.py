@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID, uuid5
 
 from shared.contracts import SmsStatusV1
@@ -15,8 +16,9 @@ PRODUCER = "status-poller"
 _STATUS_NAMESPACE = UUID("6f1d2c3b-8a4e-4f5d-9b7c-0e1a2b3c4d5e")
 
 
-def status_message(sms: TrackedSms) -> SmsStatusV1:
-    """What the other services learn of this state: references, state, label; no number, no name."""
+def status_message(sms: TrackedSms, observed_at: datetime) -> SmsStatusV1:
+    """What the other services learn of this state: references, state, label; no number, no name.
+    `observed_at` is when we learnt it."""
     return SmsStatusV1(
         message_id=uuid5(_STATUS_NAMESPACE, f"{sms.sms_id}:{sms.state.value}:{sms.own_verdict}"),
         producer=PRODUCER,
@@ -33,4 +35,5 @@ def status_message(sms: TrackedSms) -> SmsStatusV1:
         provider_message_id=sms.provider_message_id,
         changed_at=sms.changed_at,
         own_verdict=sms.own_verdict,
+        observed_at=observed_at,
     )

@@ -129,7 +129,7 @@ class Tracker:
         )
         changed_ids = {c.sms_id for c in outcome.changes}
         await repo.update([outcome.rows[i] for i in (changed_ids - inserted) | with_receipts])
-        await enqueue(conn, [status_message(c) for c in outcome.changes])
+        await enqueue(conn, [status_message(c, now) for c in outcome.changes])
         self._metrics.changed(outcome.changes)
 
     def _plan(
