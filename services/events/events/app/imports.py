@@ -86,6 +86,12 @@ async def import_siecle(
         guardians_file=guardians.header.file if guardians else None,
     )
     stored_pupils, stored_recipients = await repo.directory_of_source(conn, uai, "siecle")
+    if pupils is None and not any(p["retired_at"] is None for p in stored_pupils):
+        raise DomainError(
+            "pupils_first",
+            "Aucun élève importé de SIECLE pour l'instant : joindre l'exportation des élèves "
+            "(ElevesSansAdresses) avec celle des responsables.",
+        )
     plan = plan_import(incoming, stored_pupils, stored_recipients, uuid4)
     notices = [*(pupils.anomalies if pupils else []), *(guardians.anomalies if guardians else [])]
     notices += await _older_exports(conn, uai, [h for h, _x in files.values()])
