@@ -10,7 +10,7 @@ import hmac
 import importlib.util
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,6 +18,7 @@ import pytest
 from poller_support import (
     PROVIDER_CODE,
     Poller,
+    TestClock,
     running_poller,
     school_settings,
     serving_http,
@@ -345,3 +346,26 @@ async def test_receipts_racing_their_submissions_are_all_applied(isolation, topi
         for sms in batch:
             await poller.wait_states(sms.sms_id, [IN_TRANSIT, DELIVERED])
         assert await early_receipts(poller) == []
+
+
+async def test_a_late_delivered_receipt_replaces_our_expiry_verdict(isolation, topics) -> None:
+    await topics()
+    clock = TestClock()
+    async with running_poller(isolation, None, clock=clock, **RECEIPTS_ONLY) as poller:
+        await configure(poller)
+        sms = submitted(UAI, submitted_at=clock.now)
+        pmi = sms.provider_message_id or ""
+        await poller.publish(sms)
+        await poller.wait_states(sms.sms_id, [IN_TRANSIT])
+
+        clock.advance(timedelta(hours=48, seconds=1))
+        expired = ("undelivered", True)
+        await poller.wait_states(sms.sms_id, [IN_TRANSIT, expired])
+        # A late "sent" adds nothing to a final state; a late "delivered" replaces our verdict.
+        for status, code in (("sent", "ENROUTE"), ("delivered", "DELIVRD")):
+            answer = await poller.post_receipt(DIALECT, UAI, SECRET, receipt(pmi, status, code))
+            assert answer.status_code == 200
+        statuses = await poller.wait_states(sms.sms_id, [IN_TRANSIT, expired, DELIVERED])
+        await poller.settled()
+        assert await poller.states(sms.sms_id) == [IN_TRANSIT, expired, DELIVERED]
+    assert (statuses[-1].operator_code, statuses[-1].reason_code) == ("DELIVRD", None)
