@@ -19,7 +19,7 @@ from uuid import UUID
 import asyncpg
 import httpx
 
-from . import figures
+from . import figures, seed
 from .procstat import peak_rss_bytes, tree_cpu_seconds
 from .seed import staff_headers
 from .stack import Target
@@ -48,8 +48,7 @@ async def diffuse_all(events_url: str, uais: Sequence[str], concurrency: int) ->
     """Press "Diffuser" (all pending SMS) for every school, `concurrency` requests at a time."""
     result = Diffusion()
     limit = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=events_url, timeout=600, limits=limits) as client:
+    async with seed.client(events_url, timeout=900) as client:
 
         async def one(uai: str) -> None:
             async with limit:
@@ -319,7 +318,7 @@ async def poll_cycle(
     )
     requests_before = await _status_requests(target)
     started = time.time()
-    async with httpx.AsyncClient(base_url=target.url("reporting"), timeout=120) as client:
+    async with seed.client(target.url("reporting")) as client:
         limit = asyncio.Semaphore(concurrency)
 
         async def refresh(uai: str) -> None:

@@ -80,9 +80,10 @@ def summary(report: dict[str, Any]) -> str:
         "",
         f"{'process':<16}{'peak RSS MiB':>14}{'CPU s':>9}{'CPU s/1000 SMS':>16}",
     ]
-    for name, mib in report["peak_memory_mib"].items():
+    memory = report["peak_memory_mib"]
+    for name in [*memory, *(n for n in burst["cpu_s"] if n not in memory)]:
         lines.append(
-            f"{name:<16}{_cell(mib):>14}{_cell(burst['cpu_s'].get(name)):>9}"
+            f"{name:<16}{_cell(memory.get(name)):>14}{_cell(burst['cpu_s'].get(name)):>9}"
             f"{_cell(burst['cpu_s_per_1000_sms'].get(name)):>16}"
         )
     raw = report.get("raw_kafka")

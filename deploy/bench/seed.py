@@ -51,6 +51,13 @@ def staff_headers(uai: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {_TOKENS.mint(ACTOR, Role.STAFF, [uai])}"}
 
 
+def client(base_url: str, timeout: float = 120, **kwargs: Any) -> httpx.AsyncClient:
+    """An HTTP client opening a connection per request: a kept-alive connection that the server
+    closes (uvicorn drops idle ones after 5 s) just as it is reused would fail the request."""
+    limits = httpx.Limits(max_keepalive_connections=0)
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits, **kwargs)
+
+
 def split(total: int, parts: int) -> list[int]:
     """`total` spread over `parts` as evenly as possible (the first ones get the remainder)."""
     base, extra = divmod(total, parts)
@@ -74,8 +81,8 @@ async def create_schools(
     limit = asyncio.Semaphore(concurrency)
     passwords = {uai: secrets.token_urlsafe(12) for uai in uais}
     async with (
-        httpx.AsyncClient(base_url=events_url, timeout=60, headers=academie_headers()) as api,
-        httpx.AsyncClient(base_url=simulator_url, timeout=60) as sim,
+        client(events_url, headers=academie_headers()) as api,
+        client(simulator_url) as sim,
     ):
 
         async def school(uai: str) -> None:
