@@ -17,8 +17,10 @@ import httpx
 import pytest
 from poller_support import (
     PROVIDER_CODE,
+    FakeOperator,
     Poller,
     TestClock,
+    capabilities,
     running_poller,
     school_settings,
     serving_http,
@@ -27,6 +29,7 @@ from poller_support import (
 from support.kafka_probe import eventually
 
 from shared.db.pool import set_all_schools_scope
+from shared.operators.base import AdapterRegistry
 
 _spec = importlib.util.find_spec("operator_simulator")
 if _spec is None or _spec.origin is None:
@@ -369,3 +372,56 @@ async def test_a_late_delivered_receipt_replaces_our_expiry_verdict(isolation, t
         await poller.settled()
         assert await poller.states(sms.sms_id) == [IN_TRANSIT, expired, DELIVERED]
     assert (statuses[-1].operator_code, statuses[-1].reason_code) == ("DELIVRD", None)
+
+
+async def test_an_early_receipt_whose_submission_never_comes_is_forgotten(
+    isolation, topics
+) -> None:
+    await topics()
+    clock = TestClock()
+    async with running_poller(
+        isolation, None, clock=clock, early_receipt_retention_h=24, **RECEIPTS_ONLY
+    ) as poller:
+        await configure(poller)
+        sms = submitted(UAI)
+        pmi = sms.provider_message_id or ""
+        body = receipt(pmi, "delivered", "DELIVRD")
+        assert (await poller.post_receipt(DIALECT, UAI, SECRET, body)).status_code == 200
+        assert await early_receipts(poller) == [(pmi, "delivered")]
+
+        clock.advance(timedelta(hours=25))
+
+        async def forgotten() -> bool:
+            return await early_receipts(poller) == []
+
+        await eventually(forgotten, timeout=30)
+        await poller.publish(sms)
+        await poller.wait_states(sms.sms_id, [IN_TRANSIT])
+        await poller.settled()
+        assert await poller.states(sms.sms_id) == [IN_TRANSIT]
+
+
+async def test_a_receipt_for_an_operator_without_receipts_gets_its_refusal(
+    isolation, topics
+) -> None:
+    await topics()
+    operator = FakeOperator(capabilities(receipts=False))
+    async with running_poller(isolation, AdapterRegistry({"fake": operator})) as poller:
+        await poller.publish(school_settings(UAI, "fake", poller.box, receipt_secret=SECRET))
+        body = b'{"anything": 1}'
+
+        async def refused_as_unsupported() -> bool:
+            answer = await poller.post_receipt("fake", UAI, SECRET, body)
+            return (answer.status_code, answer.text) == (400, "KO")
+
+        await eventually(refused_as_unsupported, timeout=60, interval=0.3)
+        unsupported = poller.resources.registry.get_sample_value(
+            "sms_status_receipts_total",
+            {
+                "service": "status-poller",
+                "dialect": "fake",
+                "outcome": "refused",
+                "reason": "unsupported",
+            },
+        )
+        assert unsupported is not None and unsupported >= 1

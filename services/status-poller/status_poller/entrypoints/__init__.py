@@ -1,1 +1,1 @@
-"""The status-poller's Kafka handlers (and, later, its receipt webhooks)."""
+"""The status-poller's entrypoints: its Kafka handlers and the delivery-receipt webhook."""
