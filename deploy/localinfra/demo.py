@@ -3,7 +3,11 @@ same data changes nothing but the simulated account's password)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -179,6 +183,33 @@ async def seed_demo(
             for pupil in DEMO_PUPILS:
                 await _ok(api.post(f"{school}/pupils", json=pupil))
     return password
+
+
+# The web interface's demo accounts: the school's CPE and an académie administrator.
+DEMO_ACCOUNTS = (("cpe@demo", "staff", DEMO_UAI), ("rectorat@demo", "academie_admin", None))
+
+
+async def seed_accounts(events_env: Mapping[str, str]) -> dict[str, str]:
+    """Create (or reset) the demo accounts with fresh passwords, through the events service's own
+    `users add` command run with its environment; returns each login's password."""
+    passwords = {}
+    for login, role, uai in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        argv = [sys.executable, "-m", "events", "users", "add", "--login", login, "--role", role]
+        argv += ["--uai", uai] if uai else []
+        command = await asyncio.create_subprocess_exec(
+            *argv,
+            "--password-stdin",
+            env={**os.environ, **events_env},
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _out, err = await command.communicate((password + "\n").encode())
+        if command.returncode != 0:
+            raise RuntimeError(f"creating the account {login} failed: {err.decode()[-300:]}")
+        passwords[login] = password
+    return passwords
 
 
 async def _ok(request: Any) -> Any:

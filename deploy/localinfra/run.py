@@ -24,7 +24,7 @@ from shared.auth import Role, TokenService
 from shared.settings import LOCAL_TOKEN_SIGNING_KEY
 
 from ._process import free_port, port_is_free
-from .demo import DEMO_UAI, seed_demo
+from .demo import DEMO_UAI, seed_accounts, seed_demo
 from .services import (
     SERVICES,
     SIMULATOR_PORT,
@@ -109,10 +109,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         for name, (_, _, port) in SERVICES.items():
             settings = {**common, **extra.get(name, {})}
             processes.append(service_process(name, settings, port=_port(port), on_line=print_line))
+        by_name = {p.name: p for p in processes}
+        # The web interface reads "Suivi des SMS" from reporting, wherever its port landed.
+        by_name["events"].env["EVENTS_REPORTING_BASE_URL"] = base_url(by_name["reporting"])
         for process in processes:
             process.start()
         asyncio.run(_ready_and_seed(processes, simulator, args.delivery_delay, args.provider))
-        _banner(processes, infra, time.monotonic() - started)
+        accounts = asyncio.run(seed_accounts(by_name["events"].env))
+        _banner(processes, infra, time.monotonic() - started, accounts)
         while not stopping.wait(1.0):
             dead = [p.name for p in processes if not p.running()]
             if dead:
@@ -140,7 +144,9 @@ async def _ready_and_seed(
     )
 
 
-def _banner(processes: list[ManagedProcess], infra: LocalInfra, seconds: float) -> None:
+def _banner(
+    processes: list[ManagedProcess], infra: LocalInfra, seconds: float, accounts: dict[str, str]
+) -> None:
     token = TokenService(LOCAL_TOKEN_SIGNING_KEY).mint("demo-cpe", Role.STAFF, [DEMO_UAI])
     lines = [f"Everything is up in {seconds:.0f} s. Demo school: {DEMO_UAI}."]
     lines += [f"  {p.name:<13} {base_url(p)}" for p in processes]
@@ -149,7 +155,9 @@ def _banner(processes: list[ManagedProcess], infra: LocalInfra, seconds: float) 
         "A staff token for the demo school (8 hours):",
         f"  export TOKEN={token}",
         "Then follow the README's walkthrough. Ctrl-C stops everything.",
+        f"Web interface: {base_url(next(p for p in processes if p.name == 'events'))}/connexion",
     ]
+    lines += [f"  {login:<13} mot de passe : {password}" for login, password in accounts.items()]
     with _PRINT_LOCK:
         sys.stdout.write("\n" + "\n".join(lines) + "\n\n")
         sys.stdout.flush()
