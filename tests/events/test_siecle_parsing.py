@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 from siecle_files import Export, Link, Person, Pupil, guardians_xml, pupils_xml
 
-from events.domain import siecle
+from events.domain import siecle, siecle_guardians
 from events.domain.directory_phones import mask_mobile, read_mobile
 from events.domain.siecle_sync import Incoming, effective, plan_import
 from events.domain.siecle_xml import FileRefused, Limits, read
@@ -24,7 +24,7 @@ def pupils_of(pupils: list[Pupil]) -> siecle.PupilsExport:
 
 def labels_of(persons: list[Person], links: list[Link]) -> list[tuple[str, str]]:
     xml = read("Resp.xml", guardians_xml(persons, links), LIMITS)
-    parsed = siecle.parse_guardians(xml, siecle.read_header(xml, "0750001A"), "FR")
+    parsed = siecle_guardians.parse_guardians(xml, siecle.read_header(xml, "0750001A"), "FR")
     return [(link.recipient.role_label, link.recipient.name) for link in parsed.links]
 
 

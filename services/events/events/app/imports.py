@@ -14,9 +14,9 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from events.adapters import audit
-from events.adapters import directory as repo
+from events.adapters import directory_imports as repo
 from events.app.schools import require_school
-from events.domain import directory_csv, siecle
+from events.domain import directory_csv, siecle, siecle_guardians
 from events.domain.errors import DomainError
 from events.domain.siecle import FILE_LABEL, GUARDIANS, PUPILS, Header, Notice
 from events.domain.siecle_sync import Incoming, Plan, plan_import
@@ -76,7 +76,9 @@ async def import_siecle(
     if PUPILS in files:
         pupils = siecle.parse_pupils(files[PUPILS][1], files[PUPILS][0], region, today)
     if GUARDIANS in files:
-        guardians = siecle.parse_guardians(files[GUARDIANS][1], files[GUARDIANS][0], region)
+        guardians = siecle_guardians.parse_guardians(
+            files[GUARDIANS][1], files[GUARDIANS][0], region
+        )
     incoming = Incoming(
         source="siecle",
         pupils=pupils.pupils if pupils else None,
