@@ -73,7 +73,8 @@ Search = Annotated[str | None, Query(max_length=100)]
 async def _uploads(request: Request, limit: int, max_files: int) -> list[tuple[str, bytes]]:
     """The files of a multipart form (any field name), each read up to `limit` bytes."""
     found: list[tuple[str, bytes]] = []
-    async with request.form(max_files=max_files + 1, max_fields=max_files + 1) as form:
+    # The form parser stops past these counts; up to them, the use case refuses in French.
+    async with request.form(max_files=max_files + 8, max_fields=max_files + 8) as form:
         for _field, value in form.multi_items():
             if not isinstance(value, UploadFile):
                 continue
