@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The raw broker run's warm-up meets a new topic's leader elections; aiokafka retries them
+    # and logs each one. Failures that matter reach the benchmark as exceptions.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     stack_options = StackOptions(
         poll_interval_s=args.poll_interval,
         kafka_heap=args.kafka_heap,
