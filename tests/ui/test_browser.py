@@ -209,9 +209,9 @@ async def test_the_seeds_five_steps_in_a_browser_and_another_school_sees_none_of
         await page.get_by_role("button", name="Rechercher").click()
         await page.get_by_role("link", name="Saisir une absence pour Léa MARTIN").click()
         await page.get_by_label("Du").fill("2026-11-30")
-        await page.get_by_label("à", exact=True).first.fill("08:30")
+        await page.get_by_label("heure de début").fill("08:30")
         await page.get_by_label("Au").fill("2026-11-30")
-        await page.get_by_label("à", exact=True).last.fill("12:30")
+        await page.get_by_label("heure de fin").fill("12:30")
         await screens.shot(page, "saisie-absence")
         await page.get_by_role("button", name="Valider").click()
         await expect(page.locator(".flash")).to_contain_text("Absence enregistrée")
@@ -261,6 +261,10 @@ async def test_the_seeds_five_steps_in_a_browser_and_another_school_sees_none_of
         await screens.shot(page, "synthese-sms")
         await menu(page, "Accueil").click()
         await screens.shot(page, "accueil-apres-diffusion")
+        await page.set_viewport_size({"width": 820, "height": 1180})
+        await menu(page, "SMS à diffuser").click()
+        await screens.shot(page, "tablette-sms-a-diffuser")
+        await page.set_viewport_size({"width": 1280, "height": 900})
         await sign_out(page)
 
         # Another school's user sees none of it.
@@ -276,6 +280,17 @@ async def test_the_seeds_five_steps_in_a_browser_and_another_school_sees_none_of
             await expect(page.locator("main")).to_contain_text("Accès refusé")
             await expect(page.locator("main")).not_to_contain_text("MARTIN")
         await screens.shot(page, "autre-etablissement-refus")
+        await page.goto(base + "/academie")
+        await expect(page.locator("main")).to_contain_text("Accès refusé")
+        await sign_out(page)
+
+        # The académie sees each school's operator and the académie-wide synthesis.
+        await sign_in(page, base, "rectorat@ac-test")
+        await expect(page.locator("#schools")).to_contain_text("SIMULATEUR")
+        await menu(page, "Synthèse académique").click()
+        await expect(page.locator("#synthesis tfoot td").first).to_have_text("2")
+        await expect(page.locator("#by-school")).to_contain_text(SCHOOL_A)
+        await screens.shot(page, "academie-synthese")
         await browser.close()
     assert not blocked, blocked
-    assert screens.count >= 14
+    assert screens.count >= 17
