@@ -6,7 +6,7 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
-from siecle_files import Export, Link, Person, Pupil, guardians_xml, pupils_xml
+from siecle_files import Export, Link, Person, Pupil, guardians_xml, pupils_xml, zipped
 
 from events.domain import siecle, siecle_guardians
 from events.domain.directory_phones import mask_mobile, read_mobile
@@ -186,3 +186,20 @@ def test_an_unreadable_export_date_is_refused_with_its_line() -> None:
         siecle.read_header(xml, "0750001A")
     assert refused.value.code == "bad_export_date"
     assert refused.value.details["line"] == 3
+
+
+def test_a_zip_remade_on_a_mac_is_read_without_its_attribute_copies() -> None:
+    archive = zipped(
+        ("ElevesSansAdresses.xml", pupils_xml([Pupil("E1", "A", "B")])),
+        ("__MACOSX/._ElevesSansAdresses.xml", b"\x00\x05\x16\x07"),
+    )
+    xml = read("Export.zip", archive, LIMITS)
+    assert xml.name == "Export.zip › ElevesSansAdresses.xml"
+
+
+def test_a_zip_with_many_entries_is_refused_before_reading_any() -> None:
+    members = [(f"__MACOSX/._{i}", b"x") for i in range(20)]
+    archive = zipped(("ElevesSansAdresses.xml", pupils_xml([])), *members)
+    with pytest.raises(FileRefused) as refused:
+        read("Export.zip", archive, LIMITS)
+    assert refused.value.code == "zip_member_count"

@@ -23,6 +23,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 # A large lycée's "ElevesAvecAdresses.xml" is a few megabytes; anything past this is not an export.
 MAX_UNCOMPRESSED_BYTES = 40_000_000
 MAX_FILES_PER_ARCHIVE = 1
+MAX_ARCHIVE_ENTRIES = 8
 
 
 @dataclass(frozen=True)
@@ -119,14 +120,17 @@ def unpack(name: str, data: bytes, limits: Limits) -> tuple[str, bytes]:
         return name, data
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        members = [m for m in archive.infolist() if not m.is_dir()]
+        entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError):
         raise FileRefused(name, "bad_zip", "archive ZIP illisible ou incomplète.") from None
-    if len(members) != limits.files_per_archive:
+    # A ZIP made again on a Mac adds a "__MACOSX/" copy of each file's attributes: not a file.
+    members = [m for m in entries if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+    if len(entries) > MAX_ARCHIVE_ENTRIES or len(members) != limits.files_per_archive:
+        count = len(entries) if len(entries) > MAX_ARCHIVE_ENTRIES else len(members)
         raise FileRefused(
             name,
             "zip_member_count",
-            f"l'archive contient {len(members)} fichiers ; elle doit contenir exactement "
+            f"l'archive contient {count} fichiers ; elle doit contenir exactement "
             f"{limits.files_per_archive} fichier XML exporté de SIECLE.",
         )
     [member] = members
