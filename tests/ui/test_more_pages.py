@@ -11,9 +11,10 @@ from uuid import UUID
 from support.events_api import UAI, Api, seed_school
 from ui_support import Browser, add_account, csrf_of, running_ui
 
+from events.adapters import health
 from events.app.tracking import on_sms_submitted
 from shared.auth import Role
-from shared.contracts import SmsSubmittedV1
+from shared.contracts import ProviderHealthV1, SmsSubmittedV1
 from shared.db.pool import tenant_transaction
 
 
@@ -203,3 +204,43 @@ async def test_the_academie_imports_schools_and_gives_the_green_light(
     )
     school = await api.ok("GET", "/api/v1/schools/0750011A", as_="academie")
     assert school["sms_enabled"] is False
+
+
+async def test_the_home_page_shows_the_banner_when_the_operator_is_unreachable(
+    ui: tuple[Api, Any], browser: Browser
+) -> None:
+    api, app = ui
+    await seed_school(api)
+    report = ProviderHealthV1(
+        producer="dispatcher",
+        uai=UAI,
+        provider_code="SIMULATEUR",
+        reachable=False,
+        circuit_state="open",
+        waiting_sms=7,
+        last_error_code="operator_unreachable",
+        checked_at=datetime.now(UTC),
+    )
+    async with tenant_transaction(app.state.resources.pool, {UAI}) as conn:
+        await health.record(conn, [report])
+    await browser.sign_in("cpe@a")
+    home = await browser.get(f"/e/{UAI}/")
+    banner = re.search(r'<div class="banner" role="alert">([^<]*)</div>', home.text)
+    assert banner
+    assert banner.group(1).startswith("Le service d&#39;envoi de SMS est injoignable")
+    assert "7 SMS en attente" in banner.group(1)
+
+
+async def test_a_school_user_cannot_post_to_the_academie_screens(
+    ui: tuple[Api, Any], browser: Browser
+) -> None:
+    api, _app = ui
+    await seed_school(api)
+    await browser.sign_in("cpe@a")
+    page = await browser.get(f"/e/{UAI}/")
+    refused = await browser.client.post(
+        "/academie/feu-vert", data={"csrf_token": csrf_of(page), "uais": [UAI], "op": "disable"}
+    )
+    assert refused.status_code == 403
+    school = await api.ok("GET", f"/api/v1/schools/{UAI}", as_="academie")
+    assert school["sms_enabled"] is True
