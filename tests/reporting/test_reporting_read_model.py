@@ -59,6 +59,18 @@ async def aggregate(pool: asyncpg.Pool[Any]) -> dict[tuple[str, date, str], tupl
     return {(r["uai"], r["month"], r["action_code"]): (r["total"], r["delivered"]) for r in records}
 
 
+async def tab_counts_match_the_rows(pool: asyncpg.Pool[Any]) -> bool:
+    counted = await scoped_fetch(pool, "SELECT uai, tab, count FROM tab_counts WHERE count <> 0")
+    rows_per_tab = await scoped_fetch(
+        pool,
+        "SELECT uai, tab, count(*) AS count FROM sms_tracking"
+        " WHERE diffused_at IS NOT NULL GROUP BY 1, 2",
+    )
+    return {(r["uai"], r["tab"]): r["count"] for r in counted} == {
+        (r["uai"], r["tab"]): r["count"] for r in rows_per_tab
+    }
+
+
 def lifecycle(sms_id: UUID, final: str, uai: str = UAI, **request: Any) -> list[Envelope]:
     """Every message one SMS gives rise to, ending in `final`."""
     messages: list[Envelope] = [requested(sms_id, uai=uai, **request)]
@@ -183,6 +195,7 @@ async def test_counters_are_exact_under_any_order_batching_and_replay(reporting_
     want = {key: (expected[key], expected_delivered[key]) for key in expected}
     assert await counters(pool) == want
     assert await aggregate(pool) == want
+    assert await tab_counts_match_the_rows(pool)
 
 
 async def test_concurrent_batches_about_the_same_sms_count_each_once(reporting_db) -> None:
@@ -194,6 +207,7 @@ async def test_concurrent_batches_about_the_same_sms_count_each_once(reporting_d
         second = [m for i in ids for m in (status(i, "delivered"), requested(i))]
         await asyncio.gather(apply(pool, first), apply(pool, second))
     assert await counters(pool) == {SEPTEMBER: (200, 200)}
+    assert await tab_counts_match_the_rows(pool)
 
 
 async def test_a_message_naming_another_schools_sms_is_refused_and_changes_nothing(

@@ -294,6 +294,7 @@ async def table_contents(settings: ReportingSettings) -> dict[str, list[tuple[An
     queries = {
         "sms_tracking": "SELECT * FROM sms_tracking ORDER BY sms_id",
         "monthly_counts": "SELECT * FROM monthly_counts ORDER BY uai, month, action_code",
+        "tab_counts": "SELECT uai, tab, count FROM tab_counts WHERE count <> 0 ORDER BY 1, 2",
         "school_calendars": "SELECT uai, time_zone, school_year_start_month FROM school_calendars"
         " ORDER BY uai",
         "state_current": "SELECT uai, operator, state, reason, current FROM state_counts"

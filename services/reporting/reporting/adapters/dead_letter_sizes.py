@@ -49,9 +49,10 @@ class DeadLetterSizes:
 
     async def _start(self) -> None:
         if not self._started:
+            # Marked first: a start cancelled halfway must still be stopped.
+            self._started = True
             await self._admin.start()
             await self._consumer.start()
-            self._started = True
 
     async def stop(self) -> None:
         if self._started:

@@ -90,6 +90,19 @@ class ReportRepository:
         self._conn = conn
 
     async def count(self, uai: str, f: SmsFilter) -> int:
+        """How many SMS `f` selects: the tab's counter when no other filter applies, else a
+        count of the matching rows."""
+        if f.tab_only:
+            tabs = None if f.tab is Tab.ALL else [f.tab.value]
+            counted: int = await self._conn.fetchval(
+                """
+                SELECT coalesce(sum(count), 0)::bigint FROM tab_counts
+                 WHERE uai = $1 AND ($2::text[] IS NULL OR tab = ANY($2::text[]))
+                """,
+                uai,
+                tabs,
+            )
+            return counted
         w = _where(uai, f)
         value: int = await self._conn.fetchval(
             f"SELECT count(*) FROM sms_tracking WHERE {w.sql}", *w.args

@@ -12,6 +12,7 @@ from uuid import UUID
 from reporting.domain.tracking import (
     CounterDelta,
     Diffusion,
+    TabDelta,
     TrackedSms,
     search_key,
 )
@@ -121,6 +122,21 @@ class TrackingRepository:
             [d.action_label for d in deltas],
             [d.total for d in deltas],
             [d.delivered for d in deltas],
+        )
+
+    async def add_to_tab_counts(self, deltas: Sequence[TabDelta]) -> None:
+        """Move the per-tab numbers of listed SMS by `deltas` (sorted by key)."""
+        if not deltas:
+            return
+        await self._conn.execute(
+            """
+            INSERT INTO tab_counts (uai, tab, count)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+            ON CONFLICT (uai, tab) DO UPDATE SET count = tab_counts.count + EXCLUDED.count
+            """,
+            [d.key.uai for d in deltas],
+            [d.key.tab for d in deltas],
+            [d.count for d in deltas],
         )
 
     async def note_calendars(self, latest: Mapping[str, Diffusion]) -> None:

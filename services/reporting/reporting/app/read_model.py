@@ -15,6 +15,7 @@ from reporting.domain.tracking import (
     TrackedSms,
     counter_deltas,
     fold,
+    tab_deltas,
 )
 from shared.db.types import Connection
 
@@ -52,6 +53,7 @@ async def record_facts(conn: Connection, facts: Sequence[Fact]) -> None:
             changes.append((before, after))
     await repo.update(updated)
     await repo.add_to_counters(counter_deltas(changes))
+    await repo.add_to_tab_counts(tab_deltas(changes))
     ops = OpsMetricsRepository(conn)
     await ops.add_to_states(state_deltas(changes))
     await ops.add_to_latencies(latency_deltas(changes))

@@ -28,6 +28,18 @@ class SmsFilter:
     diffused_from: date | None = None  # day of diffusion in the school's time zone, inclusive
     diffused_to: date | None = None  # inclusive
 
+    @property
+    def tab_only(self) -> bool:
+        """No filter besides the tab: the count is the tab's counter."""
+        return (
+            self.state is None
+            and self.division is None
+            and self.pupil is None
+            and self.action is None
+            and self.diffused_from is None
+            and self.diffused_to is None
+        )
+
 
 @dataclass(frozen=True)
 class ListedSms:

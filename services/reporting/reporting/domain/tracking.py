@@ -160,6 +160,30 @@ class TrackedSms:
 
 
 @dataclass(frozen=True, order=True)
+class TabKey:
+    uai: str
+    tab: str
+
+
+@dataclass(frozen=True)
+class TabDelta:
+    key: TabKey
+    count: int
+
+
+def tab_deltas(changes: Iterable[tuple[TrackedSms | None, TrackedSms]]) -> list[TabDelta]:
+    """How the number of listed SMS per school and tab moves (only rows with a known diffusion
+    are listed), sorted by key."""
+    acc: dict[TabKey, int] = {}
+    for before, after in changes:
+        for row, sign in ((before, -1), (after, 1)):
+            if row is not None and row.diffusion is not None:
+                key = TabKey(row.uai, row.tab.value)
+                acc[key] = acc.get(key, 0) + sign
+    return [TabDelta(key, n) for key, n in sorted(acc.items()) if n]
+
+
+@dataclass(frozen=True, order=True)
 class CounterKey:
     uai: str
     month: date
