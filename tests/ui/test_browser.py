@@ -255,10 +255,24 @@ async def test_the_seeds_five_steps_in_a_browser_and_another_school_sees_none_of
         await expect(delivered).to_have_count(2)
         await expect(page.locator("#tracking")).to_contain_text("délivré")
         await screens.shot(page, "suivi-sms-delivres")
+        async with page.expect_download() as download:
+            await page.get_by_role("link", name="Exporter (CSV)").click()
+        exported = (await (await download.value).path()).read_bytes().decode("utf-8")
+        assert exported.startswith("\ufeffAction;Nom élève;Division")
+        assert exported.count("délivré") >= 2 and "Légal 1 - Financier" in exported
         await page.get_by_role("link", name="Synthèse SMS").click()
         await expect(page.locator("#synthesis tfoot")).to_contain_text("Total Annuel")
         await expect(page.locator("#synthesis tfoot td").first).to_have_text("2")
         await screens.shot(page, "synthese-sms")
+        await menu(page, "Saisie d'un évènement").click()
+        await page.get_by_role(
+            "link", name=re.compile("Actions et historique de MARTIN Léa")
+        ).click()
+        await expect(page.locator("#history li[data-state=delivered]")).to_have_count(2)
+        await expect(page.locator("#history")).to_contain_text(
+            "SMS - Légal 2 - 30/11/2026 - délivré"
+        )
+        await screens.shot(page, "historique-des-actions")
         await menu(page, "Accueil").click()
         await screens.shot(page, "accueil-apres-diffusion")
         await page.set_viewport_size({"width": 820, "height": 1180})
@@ -293,4 +307,4 @@ async def test_the_seeds_five_steps_in_a_browser_and_another_school_sees_none_of
         await screens.shot(page, "academie-synthese")
         await browser.close()
     assert not blocked, blocked
-    assert screens.count >= 17
+    assert screens.count >= 18

@@ -55,6 +55,7 @@ async def entry_page(
         "reason": "",
         "evidence": "",
         "observed": True,
+        "reason_legitimate": False,
     }
     return render(
         request,
@@ -85,6 +86,7 @@ ABSENCE_FIELDS = (
     "reason",
     "evidence",
     "observed",
+    "reason_legitimate",
 )
 
 
@@ -98,6 +100,7 @@ async def entry_save(request: Request, uai: str) -> Response:
         values = await read_form(request, session, ABSENCE_FIELDS)
         form: dict[str, Any] = {name: first(values, name) for name in ABSENCE_FIELDS}
         form["observed"] = bool(values.get("observed"))
+        form["reason_legitimate"] = bool(values.get("reason_legitimate"))
         zone = ZoneInfo(school["time_zone"])
         errors: dict[str, str] = {}
         pupil = None
@@ -129,6 +132,7 @@ async def entry_save(request: Request, uai: str) -> Response:
                         "reason": form["reason"][:100] or None,
                         "evidence": form["evidence"][:100] or None,
                         "observed": form["observed"],
+                        "reason_legitimate": form["reason_legitimate"],
                     },
                     actor=session.principal.subject,
                 )
@@ -203,6 +207,7 @@ async def _absence_page(
             "preview": preview,
             "transliterate": transliterate,
             "preview_url": f"/api/v1/schools/{school['uai']}/absences/{absence_id}/sms/preview",
+            "history_url": f"/api/v1/schools/{school['uai']}/absences/{absence_id}",
             "chosen": chosen if chosen is not None else set(),
             "action_id": chosen_action,
             "errors": errors or {},

@@ -67,4 +67,32 @@ document.addEventListener("DOMContentLoaded", () => {
       input.addEventListener("change", refresh);
     }
   }
+
+  // Historique des actions: each SMS's state follows the operator's answers while the page is
+  // open (every 10 s, while an SMS is still on its way).
+  const history = document.querySelector("[data-history-url]");
+  const FINAL = new Set(["deleted", "cancelled", "delivered", "undelivered", "invalid", "failed", "sent_unconfirmed"]);
+  if (history) {
+    let rounds = 0;
+    const follow = async () => {
+      rounds += 1;
+      const moving = [...history.querySelectorAll("li")].some((li) => !FINAL.has(li.dataset.state));
+      if (!moving || rounds > 60 || document.hidden) return;
+      try {
+        const answer = await fetch(history.getAttribute("data-history-url"), { credentials: "same-origin" });
+        if (answer.ok) {
+          const data = await answer.json();
+          history.replaceChildren(...data.history.map((h) => {
+            const li = document.createElement("li");
+            li.dataset.state = h.state;
+            li.textContent = h.line + (h.reason_message ? " — " + h.reason_message : "");
+            return li;
+          }));
+        }
+      } catch (_error) {
+        // The next round tries again.
+      }
+    };
+    setInterval(follow, 10000);
+  }
 });
