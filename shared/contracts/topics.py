@@ -73,6 +73,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("status-poller", "status-poller", SCHOOL_SETTINGS),
     Subscription("status-poller", "status-poller", SMS_SUBMITTED),
     Subscription("status-poller", "status-poller", SMS_REJECTED),
+    Subscription("status-poller", "status-poller", SMS_RESOLVE),
     Subscription("status-poller", "status-poller", SMS_REFRESH),
     Subscription("reporting", "reporting", SMS_REQUESTED),
     Subscription("reporting", "reporting", SMS_SUBMITTED),

@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from shared.contracts import SmsRefreshV1, SmsRejectedV1, SmsSubmittedV1, utc_now
+from shared.contracts import SmsRefreshV1, SmsRejectedV1, SmsResolveV1, SmsSubmittedV1, utc_now
 from shared.db.outbox import enqueue
 from shared.db.types import Connection
+from shared.kafka.errors import TransientError
 from shared.operators.accounts import SchoolAccount, load_accounts
 from shared.operators.base import AdapterRegistry, Capabilities, OperatorError
 from shared.states import SmsState
@@ -27,6 +28,9 @@ from status_poller.domain.clock import Clock
 from status_poller.domain.lifecycle import Fact, TrackedSms, apply_fact, merge, without_status
 from status_poller.domain.polling import PollAnswer, look
 from status_poller.domain.schedule import PollPolicy, Tracking, next_look, tracking_of
+
+#: reason_code of "envoyé, sans accusé" when staff kept an SMS "à vérifier" as sent.
+KEPT_AS_SENT = "kept_as_sent"
 
 
 class SmsTrackedElsewhereError(ValueError):
@@ -83,6 +87,46 @@ class Tracker:
             [(m.uai, sms_id, at[m.uai]) for m in messages for sms_id in m.sms_ids],
             [(m.uai, at[m.uai]) for m in messages if not m.sms_ids],
         )
+
+    async def resolve(self, conn: Connection, messages: Sequence[SmsResolveV1]) -> None:
+        """Staff kept an SMS "à vérifier" as sent: it ends "envoyé, sans accusé" (our verdict on
+        their word, so that an operator's later final answer still replaces it). A resend needs
+        nothing here: the dispatcher's new submission moves the SMS on.
+
+        The decision follows the SMS's "à vérifier" submission on another topic; should it come
+        first, the message is retried until the submission is tracked.
+        """
+        kept = [m for m in messages if m.decision == "keep_as_sent"]
+        if not kept:
+            return
+        now = self._clock()
+        repo = TrackedSmsRepository(conn)
+        rows = await repo.lock((m.uai, m.sms_id) for m in kept)
+        missing = [m for m in kept if m.sms_id not in rows]
+        if missing:
+            raise TransientError(f"{len(missing)} decision(s) ahead of their submission")
+        tracking = await self._tracking(conn, {m.uai for m in kept})
+        changes: list[TrackedSms] = []
+        for m in kept:
+            row = rows[m.sms_id]
+            if row.uai != m.uai or row.state is not SmsState.UNCONFIRMED:
+                continue  # another school's id, or already moved on (resent, answered)
+            fact = Fact(
+                SmsState.SENT_UNCONFIRMED,
+                m.decided_at,
+                own_verdict=True,
+                reason_code=KEPT_AS_SENT,
+            )
+            changed = apply_fact(row, fact)
+            if changed is None:
+                continue
+            school = tracking.get(m.uai, Tracking.UNKNOWN)
+            changed = replace(changed, next_poll_at=next_look(changed, now, self._policy, school))
+            rows[m.sms_id] = changed
+            changes.append(changed)
+        await repo.update(changes)
+        await enqueue(conn, [status_message(c, now) for c in changes])
+        self._metrics.changed(changes)
 
     def _submitted(self, m: SmsSubmittedV1) -> TrackedSms:
         return TrackedSms(
