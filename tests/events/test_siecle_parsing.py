@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 from siecle_files import Export, Link, Person, Pupil, guardians_xml, pupils_xml, zipped
 
+from events.app.directory import eligible, ineligible_code, ineligible_reason
 from events.domain import siecle, siecle_guardians
 from events.domain.directory_phones import mask_mobile, read_mobile
 from events.domain.siecle_sync import Incoming, effective, plan_import
@@ -203,3 +204,29 @@ def test_a_zip_with_many_entries_is_refused_before_reading_any() -> None:
     with pytest.raises(FileRefused) as refused:
         read("Export.zip", archive, LIMITS)
     assert refused.value.code == "zip_member_count"
+
+
+def test_an_eleve_without_its_id_refuses_the_file_with_the_line() -> None:
+    data = pupils_xml([Pupil("E1", "A", "B")]).replace(b'ELEVE_ID="E1" ', b"", 1)
+    xml = read("Eleves.xml", data, LIMITS)
+    with pytest.raises(FileRefused) as refused:
+        siecle.parse_pupils(xml, siecle.read_header(xml, "0750001A"), "FR", TODAY)
+    assert (refused.value.code, refused.value.details["line"]) == ("missing_id", 6)
+
+
+def test_a_repeated_pupil_id_keeps_the_first_and_reports_the_second() -> None:
+    parsed = pupils_of([Pupil("E1", "A", "Premier"), Pupil("E1", "B", "Second")])
+    assert [p.first_name for p in parsed.pupils] == ["Premier"]
+    assert [a.code for a in parsed.anomalies] == ["duplicate_pupil"]
+
+
+def test_eligibility_reads_rows_with_only_the_original_columns() -> None:
+    row = {"mobile": "+33612345678", "accepts_sms": False}
+    assert (eligible(row), ineligible_code(row)) == (False, "opted_out")
+    assert ineligible_reason({"mobile": None, "accepts_sms": True}) == (
+        "Aucun numéro de téléphone mobile renseigné."
+    )
+    assert eligible({"mobile": "+33612345678", "accepts_sms": True})
+    assert ineligible_code({"mobile": "+33612345678", "accepts_sms": True, "retired": True}) == (
+        "retired"
+    )
