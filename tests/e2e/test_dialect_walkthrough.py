@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
+from support.demo_flow import diffuse_one, dispatcher_knows
 from support.kafka_probe import eventually
 from support.running_platform import Platform, start_platform
 
@@ -27,53 +27,6 @@ async def platform(isolation, topics, logs_dir) -> AsyncIterator[Platform]:
     await topics()
     async for running in start_platform(isolation, logs_dir):
         yield running
-
-
-async def dispatcher_knows(isolation: Any, dialect: str) -> bool:
-    """The dispatcher has materialised the school's new account (settings travel on their own
-    topic: an SMS diffused before would still go to the previous operator). Read as the server's
-    administrator, beside the services' row-level security."""
-    database = isolation.infra.owner_dsn.rsplit("/", 1)[1]
-    conn = await asyncpg.connect(isolation.infra.admin_dsn, database=database)
-    try:
-        found = await conn.fetchval(
-            f'SELECT dialect FROM "{isolation.schema}_dispatcher".provider_accounts'
-            " WHERE uai = $1",
-            DEMO_UAI,
-        )
-    except asyncpg.UndefinedTableError:
-        return False
-    finally:
-        await conn.close()
-    return bool(found == dialect)
-
-
-async def diffuse_one(api: httpx.AsyncClient, school: str) -> tuple[str, dict[str, Any]]:
-    pupils = (await api.get(f"{school}/pupils")).json()
-    lea = next(p for p in pupils if p["first_name"] == "Léa")
-    pupil = (await api.get(f"{school}/pupils/{lea['id']}")).json()
-    legal1 = next(r for r in pupil["recipients"] if r["role_label"] == "Légal 1 - Financier")
-    action = next(a for a in (await api.get(f"{school}/actions")).json() if a["code"] == "SMS")
-    absence = (
-        await api.post(
-            f"{school}/absences",
-            json={
-                "pupil_id": lea["id"],
-                "starts_at": "2026-11-30T08:30:00+01:00",
-                "ends_at": "2026-11-30T12:30:00+01:00",
-            },
-        )
-    ).json()
-    created = (
-        await api.post(
-            f"{school}/absences/{absence['id']}/sms",
-            json={"action_id": action["id"], "recipient_ids": [legal1["id"]]},
-        )
-    ).json()
-    [sms_id] = created["created"]
-    answer = await api.post(f"{school}/sms/diffuse", json={"ids": [sms_id]})
-    assert answer.json()["diffused"] == [sms_id], answer.text
-    return sms_id, created
 
 
 @pytest.mark.slow
