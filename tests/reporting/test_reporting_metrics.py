@@ -150,3 +150,41 @@ async def test_metrics_route_shows_the_business_metrics_without_school_labels(
     assert 'sms_delivery_ratio{operator="unknown"} 0.6666666666666666' in text
     for private in ("uai", "0750001A", OTHER_UAI, "MARTIN", "pupil", "+33"):
         assert private not in text
+
+
+async def test_dead_letter_sizes_count_what_each_dlq_topic_holds(infra, isolation, topics) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from reporting.adapters.dead_letter_sizes import DeadLetterSizes, dead_letter_topics
+    from shared.contracts.topics import TopicNaming
+
+    await topics()
+    dlq = "sms.status.v1.reporting.dlq"
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        for _ in range(2):
+            await producer.send_and_wait(isolation.prefix + dlq, b"{}", key=b"0750001A")
+    finally:
+        await producer.stop()
+    reader = DeadLetterSizes(
+        infra.kafka_bootstrap, TopicNaming(isolation.prefix), client_id="test-dlq-sizes"
+    )
+    try:
+        sizes = await reader.sizes()
+    finally:
+        await reader.stop()
+    assert sizes == {name: 2 if name == dlq else 0 for name in dead_letter_topics()}
+
+
+def test_tab_counts_move_with_the_tab_of_a_listed_sms() -> None:
+    from reporting.domain.tracking import tab_deltas
+
+    sms_id = uuid4()
+    status_only = fold(None, [status_fact(status(sms_id, "in_transit"))])
+    assert tab_deltas([(None, status_only)]) == []  # not listed before its request
+    listed = fold(status_only, [requested_fact(requested(sms_id))])
+    delivered = fold(listed, [status_fact(status(sms_id, "delivered"))])
+    moves = tab_deltas([(status_only, listed), (listed, delivered)])
+    assert {(d.key.tab, d.count) for d in moves} == {("delivered", 1)}
+    assert tab_deltas([(delivered, delivered)]) == []
