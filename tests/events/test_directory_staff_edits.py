@@ -196,3 +196,22 @@ async def test_each_import_and_edit_is_in_the_audit_trail_without_numbers(api: A
     assert actions[:2] == ["recipient.updated", "directory.imported"]
     assert "781234567" not in str(entries) and "7 81 23" not in str(entries)
     assert entries[0]["details"]["changed"] == ["mobile"]
+
+
+async def test_a_pupil_typed_by_staff_is_left_alone_by_imports(api: Api) -> None:
+    await create_school(api)
+    typed = await api.ok(
+        "POST",
+        PUPILS,
+        json={
+            "last_name": "NOUVEAU",
+            "first_name": "Arrivé",
+            "division": "4A",
+            "recipients": [{"role_label": "Légal 1", "mobile": "0640404040", "accepts_sms": True}],
+        },
+    )
+    await imported_lea(api)
+    await imported_lea(api)
+    kept = await api.ok("GET", f"{PUPILS}/{typed['id']}")
+    assert (kept["retired"], kept["source"], kept["sms_possible"]) == (False, "staff", True)
+    assert "NOUVEAU" in [p["last_name"] for p in await api.ok("GET", PUPILS)]

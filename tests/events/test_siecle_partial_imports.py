@@ -69,3 +69,26 @@ async def test_an_export_older_than_the_last_one_imported_is_reported(api: Api) 
     [older] = [a for a in summary["anomalies"] if a["code"] == "older_export"]
     assert older["file"] == "Old.xml"
     assert "02/09/2026" in older["message"] and "20/11/2026" in older["message"]
+
+
+async def test_the_import_history_keeps_who_imported_what_and_the_summary(api: Api) -> None:
+    await create_school(api)
+    summary = (await send(api, "Eleves.xml", pupils_xml(PUPILS))).json()
+    [run] = await api.ok("GET", f"/api/v1/schools/{UAI}/imports")
+    assert (run["actor"], run["format"], run["school_year"]) == ("cpe", "siecle", 2026)
+    assert run["pupils_exported_on"] == "2026-11-20"
+    assert run["summary"]["import_id"] == summary["import_id"] == run["id"]
+    assert run["summary"]["pupils"]["created"] == 1
+
+
+async def test_a_pupil_in_two_divisions_keeps_the_first_and_is_reported(api: Api) -> None:
+    await create_school(api)
+    data = pupils_xml(PUPILS).replace(
+        b"<TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE>",
+        b"<TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE><STRUCTURE><CODE_STRUCTURE>4Z"
+        b"</CODE_STRUCTURE><TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE>",
+    )
+    summary = (await send(api, "Eleves.xml", data)).json()
+    [anomaly] = summary["anomalies"]
+    assert (anomaly["code"], anomaly["pupil"]) == ("several_divisions", "MARTIN Léa (4A)")
+    assert (await lea(api))["division"] == "4A"
