@@ -188,3 +188,20 @@ def test_tab_counts_move_with_the_tab_of_a_listed_sms() -> None:
     moves = tab_deltas([(status_only, listed), (listed, delivered)])
     assert {(d.key.tab, d.count) for d in moves} == {("delivered", 1)}
     assert tab_deltas([(delivered, delivered)]) == []
+
+
+async def test_stuck_in_transit_reads_the_partial_index_not_the_whole_table(reporting_db) -> None:
+    from reporting.adapters.ops_metrics_repository import STUCK_SQL
+    from shared.db.pool import set_all_schools_scope
+
+    _, pool = reporting_db
+    async with pool.acquire() as conn, conn.transaction():
+        await set_all_schools_scope(conn, "test: plan of the stuck query")
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        # The generic plan: what a prepared statement ends up with after a few executions.
+        await conn.execute(f"PREPARE stuck_query(interval) AS {STUCK_SQL}")
+        lines = await conn.fetch("EXPLAIN EXECUTE stuck_query('1 hour')")
+        await conn.execute("DEALLOCATE stuck_query")
+    plan = "\n".join(line[0] for line in lines)
+    assert "sms_tracking_awaiting_answer_idx" in plan, plan

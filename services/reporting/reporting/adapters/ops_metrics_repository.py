@@ -12,9 +12,16 @@ from reporting.domain.ops_metrics import (
     StateFigure,
 )
 from shared.db.types import Connection
-from shared.states import SmsState
 
-_AWAITING_ANSWER = [SmsState.IN_TRANSIT.value, SmsState.CARRIER_ACCEPTED.value]
+# The states are written out in the query (not bound): only then can the planner use the
+# partial index sms_tracking_awaiting_answer_idx, whose predicate names them.
+STUCK_SQL = """
+    SELECT coalesce(provider_code, '') AS operator, count(*) AS stuck
+      FROM sms_tracking
+     WHERE state IN ('in_transit', 'carrier_accepted')
+       AND state_changed_at < now() - $1::interval
+     GROUP BY 1
+"""
 
 
 class OpsMetricsRepository:
@@ -90,14 +97,5 @@ class OpsMetricsRepository:
     async def stuck(self, older_than: timedelta) -> dict[str, int]:
         """Per operator, SMS still waiting for an answer (en transit, pris en charge) whose
         state has not moved for `older_than`; reads the partial index only."""
-        records = await self._conn.fetch(
-            """
-            SELECT coalesce(provider_code, '') AS operator, count(*) AS stuck
-              FROM sms_tracking
-             WHERE state = ANY($1::text[]) AND state_changed_at < now() - $2::interval
-             GROUP BY 1
-            """,
-            _AWAITING_ANSWER,
-            older_than,
-        )
+        records = await self._conn.fetch(STUCK_SQL, older_than)
         return {r["operator"]: r["stuck"] for r in records}
