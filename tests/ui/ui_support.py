@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from support.events_api import Api
+from support.kafka_probe import eventually
 
 from events.main import build_app
 from events.settings import EventsSettings
@@ -64,6 +65,17 @@ async def running_ui(isolation: Any, **overrides: Any) -> AsyncIterator[tuple[Ap
         ) as client,
     ):
         yield Api(client, TokenService(settings.token_signing_key.get_secret_value()), app), app
+        # Stopping while the relay still retries its first send to a new topic can hang the
+        # producer's shutdown: let it publish what the test wrote first.
+        pool = app.state.resources.pool
+
+        async def drained() -> bool:
+            left: int = await pool.fetchval(
+                "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+            )
+            return left == 0
+
+        await eventually(drained, timeout=60)
 
 
 async def add_account(app: Any, login: str, role: Role, uai: str | None = None) -> None:
