@@ -8,6 +8,10 @@ document.addEventListener("DOMContentLoaded", () => {
     const boxes = () => all.form ? all.form.querySelectorAll(`input[type=checkbox][name="${name}"]:not(:disabled)`)
       : document.querySelectorAll(`input[type=checkbox][name="${name}"]:not(:disabled)`);
     all.addEventListener("change", () => { for (const b of boxes()) b.checked = all.checked; });
+    // Unticking one line means "not all of them" any more.
+    for (const b of boxes()) {
+      b.addEventListener("change", () => { if (!b.checked) all.checked = false; });
+    }
   }
 
   // Fournisseur de services: what each field means for the chosen operator; the Conseil
