@@ -18,9 +18,16 @@ from shared.settings import ServiceSettings
 
 
 def service_app(
-    runtime: ServiceRuntime, *, title: str, routers: Sequence[APIRouter] = ()
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    uploads: Sequence[tuple[str, int]] = (),
 ) -> FastAPI:
-    """An app whose lifespan runs `runtime` and that serves the probes plus `routers`."""
+    """An app whose lifespan runs `runtime` and that serves the probes plus `routers`.
+
+    Request bodies are capped by the settings' `max_request_body_bytes`, except on the upload
+    routes of `uploads` (path regex, cap)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -29,7 +36,9 @@ def service_app(
             yield
 
     app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=runtime.settings.max_request_body_bytes, uploads=uploads
+    )
     install_error_handlers(app)
     app.state.runtime = runtime
     app.state.tokens = TokenService(runtime.settings.token_signing_key.get_secret_value())

@@ -27,6 +27,20 @@ from shared.settings import Profile
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+# The routes that take files (SIECLE exports, CSV): their cap is the import limit, checked by each
+# route with its own message; the envelope of a multipart form gets some room on top.
+UPLOAD_ROUTES = (
+    r"^/api/v1/schools/[^/]+/imports/(siecle|csv)$",
+    r"^/api/v1/academie/schools/import$",
+    r"^/e/[^/]+/eleves/import$",
+    r"^/academie/import$",
+)
+
+
+def upload_cap(settings: EventsSettings) -> int:
+    return settings.import_max_bytes * 2 + 64 * 1024
+
+
 def catalog_options(settings: EventsSettings) -> CatalogOptions:
     return CatalogOptions(
         allow_simulator=settings.simulator_allowed,
@@ -59,6 +73,7 @@ def build_app(settings: EventsSettings | None = None) -> FastAPI:
     app = service_app(
         runtime,
         title="events",
+        uploads=[(pattern, upload_cap(settings)) for pattern in UPLOAD_ROUTES],
         routers=[
             settings_api.router,
             academie_api.router,

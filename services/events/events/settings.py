@@ -27,8 +27,8 @@ class EventsSettings(ServiceSettings, OperatorHttpFields):
     # The status-poller's public address, where operators push delivery receipts: the receipt URL
     # shown next to the provider form is built on it.
     receipts_base_url: str = "http://127.0.0.1:8002"
-    # The largest CSV the académie may import in one request.
-    import_max_bytes: int = 2_000_000
+    # The largest file an import takes (a SIECLE export unzipped, a CSV of pupils or schools).
+    import_max_bytes: int = 20_000_000
     # The web interface reads "Suivi des SMS" and the synthesis from reporting's API.
     reporting_base_url: str = "http://127.0.0.1:8003"
     # Sign-in: failures before an account is locked, and for how long.
