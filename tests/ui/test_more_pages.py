@@ -244,3 +244,49 @@ async def test_a_school_user_cannot_post_to_the_academie_screens(
     assert refused.status_code == 403
     school = await api.ok("GET", f"/api/v1/schools/{UAI}", as_="academie")
     assert school["sms_enabled"] is True
+
+
+async def test_tout_selectionner_without_javascript_diffuses_every_pending_sms(
+    ui: tuple[Api, Any], browser: Browser
+) -> None:
+    api, _app = ui
+    seeded, _first = await pending_sms(api)
+    other = await api.ok(
+        "POST",
+        f"/api/v1/schools/{UAI}/absences",
+        json={
+            "pupil_id": seeded["pupil"]["id"],
+            "starts_at": "2026-11-27T08:30:00+01:00",
+            "ends_at": "2026-11-27T12:30:00+01:00",
+        },
+    )
+    await api.ok(
+        "POST",
+        f"/api/v1/schools/{UAI}/absences/{other['id']}/sms",
+        json={
+            "action_id": seeded["action"]["id"],
+            "recipient_ids": [seeded["pupil"]["recipients"][0]["id"]],
+        },
+    )
+    await browser.sign_in("cpe@a")
+    page = await browser.get(f"/e/{UAI}/sms-a-diffuser")
+    confirm = await browser.client.post(
+        f"/e/{UAI}/sms-a-diffuser",
+        data={"csrf_token": csrf_of(page), "all": "1", "op": "diffuse"},
+    )
+    assert "2 SMS vont partir" in confirm.text
+    done = await browser.client.post(
+        f"/e/{UAI}/sms-a-diffuser/confirmer",
+        data={"csrf_token": csrf_of(confirm), "all": "1", "op": "diffuse"},
+    )
+    assert "2 SMS diffusé(s)" in (await browser.get(done.headers["location"])).text
+    assert (await api.ok("GET", f"/api/v1/schools/{UAI}/sms/pending"))["count"] == 0
+
+
+async def test_an_unknown_api_route_answers_json_and_an_unknown_page_answers_html(
+    browser: Browser,
+) -> None:
+    api = await browser.get("/api/v1/nothing-here")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    page = await browser.get("/nulle-part")
+    assert page.status_code == 404 and "Page introuvable" in page.text

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from events.domain.errors import DomainError, NotFound
@@ -256,6 +256,10 @@ def install_page_errors(ui: FastAPI) -> None:
 
     @ui.exception_handler(404)
     async def missing(request: Request, _exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):  # a program asking for a route that is not
+            return JSONResponse(
+                {"error": {"code": "not_found", "message": "Route inconnue."}}, status_code=404
+            )
         return _problem(
             request,
             404,
