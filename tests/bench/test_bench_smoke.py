@@ -5,6 +5,9 @@ is what the benchmark reports, not what a test checks."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +15,7 @@ from urllib.parse import urlparse
 
 import defusedxml.ElementTree as ET
 import pytest
-from bench import chart, figures, report
+from bench import chart, figures, procstat, report
 from bench.measure import STAGES
 from bench.run import BenchOptions, benchmark
 from bench.stack import StackOptions, Target, start_processes, stop_processes, wait_ready
@@ -154,3 +157,41 @@ def test_reports_are_written_as_json_and_svg_side_by_side(tmp_path: Path) -> Non
     assert json.loads(json_path.read_text())["burst"]["end_to_end"]["sms"] == 500
     assert svg_path.with_suffix(".json") == json_path
     ET.fromstring(svg_path.read_text())
+
+
+def test_latencies_count_from_the_school_s_own_diffuser() -> None:
+    ends = {"a": 15.0, "b": 17.0, "stray": 30.0}
+    starts = {"X": 10.0, "Y": 12.0}
+    assert sorted(figures.latencies(ends, starts, {"a": "X", "b": "Y"})) == [5.0, 5.0]
+
+
+def test_curves_are_thinned_but_end_on_the_total() -> None:
+    points = figures.curve([float(i) for i in range(1000)], t0=0.0, points=50)
+    assert len(points) <= 52
+    assert points[0] == [0.0, 1]
+    assert points[-1] == [999.0, 1000]
+    assert [p[1] for p in points] == sorted(p[1] for p in points)
+
+
+def test_peak_memory_is_read_for_a_live_process_only() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert (procstat.peak_rss_bytes(os.getpid()) or 0) > 1024 * 1024
+    assert procstat.peak_rss_bytes(child.pid) is None
+
+
+def test_cpu_of_a_process_tree_includes_its_live_children() -> None:
+    burner = (
+        "import os, time\n"
+        "while sum(os.times()[:2]) < 0.2: pass\n"
+        "print('busy', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", burner], stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == b"busy\n"
+        own = procstat.own_cpu_seconds(os.getpid(), with_reaped_children=True)
+        assert procstat.tree_cpu_seconds(os.getpid()) >= own + 0.2
+    finally:
+        child.kill()
+        child.wait()
