@@ -27,8 +27,8 @@ from events.domain.absences import (
     RECIPIENT_GONE,
     SAME_NUMBER,
 )
+from events.domain.directory_phones import mask_mobile
 from events.domain.errors import DomainError
-from events.domain.phones import mask
 from events.domain.texts import compose, event_label, facts_of
 from shared.contracts import SmsRequestedV1
 from shared.db.outbox import enqueue
@@ -77,7 +77,7 @@ async def pending_page(conn: Connection, uai: str, page: int, page_size: int) ->
                 "division": r["division"],
                 "event": event_label(r["starts_at"], r["ends_at"], school["time_zone"]),
                 "recipient": r["recipient_role"],
-                "recipient_phone": mask(r["recipient_phone"]),
+                "recipient_phone": mask_mobile(r["recipient_phone"]),
                 "text": r["text"],
                 "encoding": r["encoding"],
                 "segments": r["segments"],
@@ -96,11 +96,8 @@ async def _recipients(
     conn: Connection, uai: str, pupil_ids: Iterable[UUID]
 ) -> dict[UUID, dict[str, Any]]:
     """The recipients of these pupils as the directory has them now, by id."""
-    found: dict[UUID, dict[str, Any]] = {}
-    for pupil_id in sorted(set(pupil_ids)):
-        for recipient in await directory.recipients_of(conn, uai, pupil_id):
-            found[recipient["id"]] = recipient
-    return found
+    rows = await directory.recipients_of_pupils(conn, uai, sorted(set(pupil_ids)))
+    return {recipient["id"]: recipient for recipient in rows}
 
 
 def _check(

@@ -31,10 +31,3 @@ def normalise_mobile(raw: str, region: str) -> str:
             "not_a_mobile", "Ce numéro n'est pas un mobile : il ne peut pas recevoir de SMS."
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask(e164: str) -> str:
-    """ "+33612345678" → "+33 6 ** ** ** 78", for screens that need not show the whole number."""
-    if len(e164) < 6:
-        return "***"
-    return f"{e164[:3]} {e164[3]} ** ** ** {e164[-2:]}"

@@ -22,20 +22,6 @@ from shared.auth.http import SchoolPrincipal
 router = APIRouter(prefix="/api/v1")
 
 
-class RecipientIn(Body):
-    role_label: str = Field(min_length=1, max_length=60)
-    name: str | None = Field(default=None, max_length=200)
-    mobile: str | None = Field(default=None, max_length=30)
-    accepts_sms: bool = False
-
-
-class PupilIn(Body):
-    last_name: str = Field(min_length=1, max_length=100)
-    first_name: str = Field(min_length=1, max_length=100)
-    division: str | None = Field(default=None, max_length=30)
-    recipients: list[RecipientIn] = Field(default_factory=list, max_length=10)
-
-
 class AbsenceIn(Body):
     pupil_id: UUID
     starts_at: datetime
