@@ -7,6 +7,8 @@ events use cases in-process and reads "Suivi des SMS" from reporting's API with 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -14,6 +16,7 @@ from events.settings import EventsSettings
 from events.ui import (
     pages_academie,
     pages_auth,
+    pages_diffusion,
     pages_eleves,
     pages_envoi,
     pages_school,
@@ -30,7 +33,7 @@ class _PoolOfHost:
     def __init__(self, host: FastAPI) -> None:
         self._host = host
 
-    def acquire(self):  # type: ignore[no-untyped-def]
+    def acquire(self) -> Any:
         return self._host.state.resources.pool.acquire()
 
 
@@ -51,6 +54,7 @@ def install(app: FastAPI, settings: EventsSettings) -> None:
     ui.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (
         pages_auth,
+        pages_diffusion,
         pages_school,
         pages_eleves,
         pages_envoi,
