@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from support.events_api import UAI, Api, seed_school
-from ui_support import Browser
+from ui_support import Browser, add_account, running_ui
 
+from events.ui.signin import SourceThrottle
+from shared.auth import Role
 from shared.auth.http import SESSION_COOKIE
 
 
@@ -104,3 +107,27 @@ async def test_signing_out_forgets_the_session(ui: tuple[Api, Any], browser: Bro
     out = await browser.submit(f"/e/{UAI}/", "/deconnexion", {})
     assert out.status_code == 303
     assert (await browser.get(f"/e/{UAI}/")).status_code == 303
+
+
+async def test_one_machine_trying_many_logins_is_slowed_down(isolation, topics) -> None:
+    await topics()
+    async with running_ui(isolation, sign_in_max_failures_per_source=3) as (_api, app):
+        await add_account(app, "cpe@a", Role.STAFF, UAI)
+        browser = Browser(app)
+        try:
+            for login in ("alice", "bob", "carol"):
+                assert (await browser.sign_in(login, "guessed password")).status_code == 401
+            slowed = await browser.sign_in("cpe@a")
+            assert slowed.status_code == 429
+            assert "Trop de tentatives de connexion depuis ce poste" in slowed.text
+        finally:
+            await browser.aclose()
+
+
+def test_the_throttle_forgets_failures_older_than_its_window() -> None:
+    throttle = SourceThrottle(2, window_s=60)
+    throttle.failed("10.0.0.1", 0)
+    throttle.failed("10.0.0.1", 1)
+    assert throttle.blocked_for("10.0.0.1", 2) == pytest.approx(58)
+    assert throttle.blocked_for("10.0.0.2", 2) == 0
+    assert throttle.blocked_for("10.0.0.1", 61) == 0

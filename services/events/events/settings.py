@@ -34,6 +34,8 @@ class EventsSettings(ServiceSettings, OperatorHttpFields):
     # Sign-in: failures before an account is locked, and for how long.
     sign_in_max_failures: int = 5
     sign_in_lockout_minutes: int = 15
+    # Failed sign-ins one client address may make in 15 minutes, whatever the logins.
+    sign_in_max_failures_per_source: int = 30
     session_hours: float = 8.0
 
     @property

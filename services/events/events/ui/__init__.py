@@ -22,7 +22,7 @@ from events.ui import (
     pages_school,
     pages_suivi,
 )
-from events.ui.signin import LocalAuthenticator, Lockout
+from events.ui.signin import LocalAuthenticator, Lockout, SourceThrottle
 from events.ui.web import HERE, install_page_errors
 from shared.settings import Profile
 
@@ -49,6 +49,9 @@ def install(app: FastAPI, settings: EventsSettings) -> None:
     ui.state.authenticator = LocalAuthenticator(
         _PoolOfHost(app),
         Lockout(settings.sign_in_max_failures, settings.sign_in_lockout_minutes),
+    )
+    ui.state.sign_in_throttle = SourceThrottle(
+        settings.sign_in_max_failures_per_source, window_s=15 * 60
     )
     install_page_errors(ui)
     ui.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from events.ui.signin import Authenticator
+from events.ui.signin import THROTTLED, Authenticator, SourceThrottle
 from events.ui.web import (
     Session,
     SignInRequired,
@@ -87,9 +89,18 @@ async def sign_in(request: Request) -> Response:
     )
     login, password = first(values, "login"), (values.get("password") or [""])[0]
     suite = first(values, "suite")
+    throttle: SourceThrottle = request.app.state.sign_in_throttle
+    source = request.client.host if request.client else "?"
+    wait = throttle.blocked_for(source, time.monotonic())
+    if wait > 0:
+        message = THROTTLED.format(minutes=max(1, math.ceil(wait / 60)))
+        return _form(
+            request, login=login, suite=suite, errors={"password": message}, status_code=429
+        )
     authenticator: Authenticator = request.app.state.authenticator
     result = await authenticator.authenticate(login, password)
     if result.principal is None:
+        throttle.failed(source, time.monotonic())
         errors = {result.field or "password": result.error or ""}
         return _form(request, login=login, suite=suite, errors=errors, status_code=401)
     principal = result.principal

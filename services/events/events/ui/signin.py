@@ -95,3 +95,38 @@ class LocalAuthenticator:
     def _locked(self, until: datetime) -> SignInResult:
         local = until.astimezone(self._zone)
         return SignInResult(None, LOCKED.format(until=f"{local:%H:%M}"), "password")
+
+
+class SourceThrottle:
+    """Failed sign-ins per client address in a sliding window, in this process's memory: it
+    slows down one machine trying many logins (the per-account lockout cannot see that)."""
+
+    def __init__(self, max_failures: int, window_s: float) -> None:
+        self._max = max_failures
+        self._window = window_s
+        self._failures: dict[str, list[float]] = {}
+
+    def _recent(self, source: str, now: float) -> list[float]:
+        kept = [t for t in self._failures.get(source, []) if now - t < self._window]
+        if kept:
+            self._failures[source] = kept
+        else:
+            self._failures.pop(source, None)
+        return kept
+
+    def blocked_for(self, source: str, now: float) -> float:
+        """Seconds before `source` may try again (0 when it may now)."""
+        recent = self._recent(source, now)
+        if len(recent) < self._max:
+            return 0.0
+        return self._window - (now - recent[0])
+
+    def failed(self, source: str, now: float) -> None:
+        self._recent(source, now)
+        self._failures.setdefault(source, []).append(now)
+        if len(self._failures) > 10_000:  # a flood of addresses must not grow memory forever
+            oldest = min(self._failures, key=lambda s: self._failures[s][-1])
+            self._failures.pop(oldest)
+
+
+THROTTLED = "Trop de tentatives de connexion depuis ce poste : réessayer dans {minutes} minute(s)."
