@@ -167,6 +167,7 @@ async def test_the_provider_form_keeps_the_password_secret_and_explains_its_fiel
     assert "Un mot de passe est enregistré" in page.text
     assert "Identifiant du compte simulé" in page.text
     assert "sconet@digitaleo.com" in page.text
+    assert re.search(r'id="receipt_url" type="text" value="[^"]+/api/v1/receipts/', page.text)
     refused = await browser.submit(
         f"/e/{UAI}/parametrages/fournisseur",
         f"/e/{UAI}/parametrages/fournisseur",

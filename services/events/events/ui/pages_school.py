@@ -14,9 +14,10 @@ from events.app import absences, alerts, directory, provider_check, providers
 from events.app.operators import offered
 from events.domain.errors import DomainError
 from events.entrypoints.common import operator_adapters
+from events.settings import EventsSettings
 from events.ui import queries
 from events.ui.common import catalog, field_errors, school_page
-from events.ui.web import first, read_form, redirect, render, resources
+from events.ui.web import first, host, read_form, redirect, render, resources
 from shared.states import SmsState
 
 router = APIRouter()
@@ -102,6 +103,10 @@ async def _provider_page(
         current = await providers.provider_view(conn, school["uai"])
         health = await providers.provider_health(conn, school["uai"])
         known = await catalog(request, conn)
+        settings: EventsSettings = host(request).state.settings
+        receipt_url = await providers.receipt_url(
+            conn, school["uai"], known, resources(request).box, settings.receipts_base_url
+        )
     entries = offered(known)
     form = values or {
         "provider_code": current["provider_code"] or "",
@@ -124,6 +129,7 @@ async def _provider_page(
             "selected": selected,
             "errors": errors or {},
             "test_result": test_result,
+            "receipt_url": receipt_url,
             "banner": health.get("banner"),
         },
         session=session,
