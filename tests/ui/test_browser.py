@@ -276,8 +276,9 @@ async def test_the_seeds_five_steps_in_a_browser_and_another_school_sees_none_of
         await menu(page, "Accueil").click()
         await screens.shot(page, "accueil-apres-diffusion")
         await page.set_viewport_size({"width": 820, "height": 1180})
-        await menu(page, "SMS à diffuser").click()
-        await screens.shot(page, "tablette-sms-a-diffuser")
+        await menu(page, "Suivi des SMS").click()
+        await page.get_by_role("link", name="SMS délivrés").click()
+        await screens.shot(page, "tablette-suivi-des-sms")
         await page.set_viewport_size({"width": 1280, "height": 900})
         await sign_out(page)
 
