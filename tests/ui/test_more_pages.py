@@ -290,3 +290,42 @@ async def test_an_unknown_api_route_answers_json_and_an_unknown_page_answers_htm
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
     page = await browser.get("/nulle-part")
     assert page.status_code == 404 and "Page introuvable" in page.text
+
+
+async def test_an_absence_ending_before_it_starts_is_refused_next_to_the_end_date(
+    ui: tuple[Api, Any], browser: Browser
+) -> None:
+    api, _app = ui
+    seeded = await seed_school(api)
+    pupil = seeded["pupil"]
+    await browser.sign_in("cpe@a")
+    answer = await browser.submit(
+        f"/e/{UAI}/saisie?eleve={pupil['id']}",
+        f"/e/{UAI}/saisie",
+        {
+            "pupil_id": pupil["id"],
+            "start_date": "2026-11-30",
+            "start_time": "14:00",
+            "end_date": "2026-11-30",
+            "end_time": "08:00",
+            "reason": "",
+            "evidence": "",
+        },
+    )
+    assert answer.status_code == 422
+    assert 'id="end_date-erreur">La fin de l&#39;absence doit être après son début.' in answer.text
+    assert 'value="14:00"' in answer.text
+    absences = await api.ok("GET", f"/api/v1/schools/{UAI}/absences")
+    assert len(absences) == 1  # only the seeded one
+
+
+async def test_another_schools_absence_is_not_found_even_for_its_own_user(
+    ui: tuple[Api, Any], browser: Browser
+) -> None:
+    api, _app = ui
+    seeded = await seed_school(api)
+    await seed_school(api, "0750002B")
+    await browser.sign_in("cpe@b")
+    page = await browser.get(f"/e/0750002B/absences/{seeded['absence']['id']}")
+    assert page.status_code == 404
+    assert "Absence inconnue" in page.text and "MARTIN" not in page.text
