@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import defusedxml.ElementTree as ET
 import pytest
+
 from bench import chart, figures, procstat, report
 from bench.measure import STAGES
 from bench.run import BenchOptions, benchmark
