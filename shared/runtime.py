@@ -55,6 +55,9 @@ LoopFactory = Callable[[], Coroutine[Any, Any, None]]
 BackgroundFactory = Callable[[Resources], Sequence[LoopFactory]]
 
 
+SHUTDOWN_STEP_TIMEOUT_S = 10.0
+
+
 class ServiceRuntime:
     """The lifecycle of one service process.
 
@@ -177,8 +180,10 @@ class ServiceRuntime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             for close in reversed(resources.on_shutdown):
+                # Bounded: a client that cannot close (a broker gone away mid-request) must not
+                # keep the process from stopping.
                 try:
-                    await close()
+                    await asyncio.wait_for(close(), SHUTDOWN_STEP_TIMEOUT_S)
                 except Exception as exc:
                     log.warning("a shutdown step failed", extra={"error": type(exc).__name__})
             # Also when the start was cancelled halfway: its consumers must be closed.

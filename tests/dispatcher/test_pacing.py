@@ -26,6 +26,7 @@ from shared.states import SmsState
 SCHOOLS = ["0750031A", "0750032B", "0750033C", "0750034D"]
 PER_SCHOOL = 120
 RATE, BATCH = 40.0, 20
+SCHEDULING_SLACK_S = 0.1
 
 
 class RecordingOperator:
