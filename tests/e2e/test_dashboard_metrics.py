@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.demo_flow import lea_absence_sms
 from support.kafka_probe import eventually
 from support.running_platform import Platform, start_platform
 
@@ -62,26 +63,7 @@ async def diffuse_to_both_guardians_of_lea(platform: Platform) -> list[str]:
         answer.raise_for_status()
     school = f"{events}/api/v1/schools/{DEMO_UAI}"
     async with httpx.AsyncClient(headers=platform.headers(), timeout=10) as api:
-        pupils = (await api.get(f"{school}/pupils")).json()
-        lea = next(p for p in pupils if p["first_name"] == "Léa")
-        recipients = (await api.get(f"{school}/pupils/{lea['id']}")).json()["recipients"]
-        action = next(a for a in (await api.get(f"{school}/actions")).json() if a["code"] == "SMS")
-        absence = (
-            await api.post(
-                f"{school}/absences",
-                json={
-                    "pupil_id": lea["id"],
-                    "starts_at": "2026-11-30T08:30:00+01:00",
-                    "ends_at": "2026-11-30T12:30:00+01:00",
-                },
-            )
-        ).json()
-        created = (
-            await api.post(
-                f"{school}/absences/{absence['id']}/sms",
-                json={"action_id": action["id"], "recipient_ids": [r["id"] for r in recipients]},
-            )
-        ).json()
+        _, created = await lea_absence_sms(api, school, roles=None)
         ids: list[str] = created["created"]
         diffused = (await api.post(f"{school}/sms/diffuse", json={"ids": ids})).json()
         assert sorted(diffused["diffused"]) == sorted(ids)

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.demo_flow import lea_absence_sms
 from support.kafka_probe import eventually
 from support.running_platform import Platform, start_platform
 
@@ -35,27 +36,7 @@ async def test_an_absence_sms_goes_from_diffuser_to_delivered_in_the_synthesis(
     await seed_demo(events, simulator, delivery_delay_s=1.0)
     school = f"{events}/api/v1/schools/{DEMO_UAI}"
     async with httpx.AsyncClient(headers=platform.headers(), timeout=10) as api:
-        pupils = (await api.get(f"{school}/pupils")).json()
-        lea = next(p for p in pupils if p["first_name"] == "Léa")
-        pupil = (await api.get(f"{school}/pupils/{lea['id']}")).json()
-        legal1 = next(r for r in pupil["recipients"] if r["role_label"] == "Légal 1 - Financier")
-        action = next(a for a in (await api.get(f"{school}/actions")).json() if a["code"] == "SMS")
-        absence = (
-            await api.post(
-                f"{school}/absences",
-                json={
-                    "pupil_id": lea["id"],
-                    "starts_at": "2026-11-30T08:30:00+01:00",
-                    "ends_at": "2026-11-30T12:30:00+01:00",
-                },
-            )
-        ).json()
-        created = (
-            await api.post(
-                f"{school}/absences/{absence['id']}/sms",
-                json={"action_id": action["id"], "recipient_ids": [legal1["id"]]},
-            )
-        ).json()
+        absence, created = await lea_absence_sms(api, school)
         [sms_id] = created["created"]
         pending = (await api.get(f"{school}/sms/pending")).json()
         assert [i["sms_id"] for i in pending["items"]] == [sms_id]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from support.demo_flow import lea_absence_sms
 from support.kafka_probe import eventually
 from support.running_platform import Platform, start_platform
 
@@ -30,27 +31,7 @@ async def test_the_history_line_of_a_real_sms_ends_delivered(platform: Platform)
     await seed_demo(events, simulator, delivery_delay_s=1.0)
     school = f"{events}/api/v1/schools/{DEMO_UAI}"
     async with httpx.AsyncClient(headers=platform.headers(), timeout=10) as api:
-        pupils = (await api.get(f"{school}/pupils")).json()
-        lea = next(p for p in pupils if p["first_name"] == "Léa")
-        pupil = (await api.get(f"{school}/pupils/{lea['id']}")).json()
-        legal1 = next(r for r in pupil["recipients"] if r["role_label"] == "Légal 1 - Financier")
-        action = next(a for a in (await api.get(f"{school}/actions")).json() if a["code"] == "SMS")
-        absence = (
-            await api.post(
-                f"{school}/absences",
-                json={
-                    "pupil_id": lea["id"],
-                    "starts_at": "2026-11-30T08:30:00+01:00",
-                    "ends_at": "2026-11-30T12:30:00+01:00",
-                },
-            )
-        ).json()
-        created = (
-            await api.post(
-                f"{school}/absences/{absence['id']}/sms",
-                json={"action_id": action["id"], "recipient_ids": [legal1["id"]]},
-            )
-        ).json()
+        absence, created = await lea_absence_sms(api, school)
         before = today()
         diffused = (await api.post(f"{school}/sms/diffuse", json={"all": True})).json()
         assert diffused["diffused"] == created["created"]

@@ -29,11 +29,18 @@ async def dispatcher_knows(isolation: Any, dialect: str) -> bool:
     return bool(found == dialect)
 
 
-async def diffuse_one(api: httpx.AsyncClient, school: str) -> tuple[str, dict[str, Any]]:
+LEGAL_1 = "Légal 1 - Financier"
+
+
+async def lea_absence_sms(
+    api: httpx.AsyncClient, school: str, *, roles: tuple[str, ...] | None = (LEGAL_1,)
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Léa MARTIN absent this morning, and the demo's SMS action for her recipients with these
+    roles (all of them when None), waiting to be diffused: (the absence, the SMS created)."""
     pupils = (await api.get(f"{school}/pupils")).json()
     lea = next(p for p in pupils if p["first_name"] == "Léa")
-    pupil = (await api.get(f"{school}/pupils/{lea['id']}")).json()
-    legal1 = next(r for r in pupil["recipients"] if r["role_label"] == "Légal 1 - Financier")
+    recipients = (await api.get(f"{school}/pupils/{lea['id']}")).json()["recipients"]
+    chosen = [r["id"] for r in recipients if roles is None or r["role_label"] in roles]
     action = next(a for a in (await api.get(f"{school}/actions")).json() if a["code"] == "SMS")
     absence = (
         await api.post(
@@ -48,9 +55,15 @@ async def diffuse_one(api: httpx.AsyncClient, school: str) -> tuple[str, dict[st
     created = (
         await api.post(
             f"{school}/absences/{absence['id']}/sms",
-            json={"action_id": action["id"], "recipient_ids": [legal1["id"]]},
+            json={"action_id": action["id"], "recipient_ids": chosen},
         )
     ).json()
+    return absence, created
+
+
+async def diffuse_one(api: httpx.AsyncClient, school: str) -> tuple[str, dict[str, Any]]:
+    """One SMS to Léa MARTIN's "Légal 1 - Financier", diffused: (its id, the SMS created)."""
+    _, created = await lea_absence_sms(api, school)
     [sms_id] = created["created"]
     answer = await api.post(f"{school}/sms/diffuse", json={"ids": [sms_id]})
     assert answer.json()["diffused"] == [sms_id], answer.text
