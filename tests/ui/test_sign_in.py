@@ -75,6 +75,17 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password(
     assert "verrouillé jusqu" in locked.text
 
 
+async def test_an_unknown_login_locks_the_same_way_so_nothing_tells_it_apart(
+    browser: Browser,
+) -> None:
+    answers = [await browser.sign_in("nobody@nowhere", "wrong password!") for _ in range(6)]
+    known = [await browser.sign_in("cpe@a", "wrong password!") for _ in range(6)]
+    for unknown, existing in zip(answers, known, strict=True):
+        assert unknown.status_code == existing.status_code == 401
+        assert ("verrouillé jusqu" in unknown.text) == ("verrouillé jusqu" in existing.text)
+    assert "verrouillé jusqu" in answers[-1].text
+
+
 async def test_a_sign_in_form_without_its_token_is_refused(browser: Browser) -> None:
     from ui_support import PASSWORD
 

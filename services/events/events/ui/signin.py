@@ -7,6 +7,7 @@ sign-on (OpenID Connect) will be another one, answering with the same `SignInRes
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -48,6 +49,9 @@ class Lockout:
     minutes: int
 
 
+UNKNOWN_LOGINS_KEPT = 10_000
+
+
 class LocalAuthenticator:
     """Accounts of `staff_accounts`, with a lockout after repeated failures."""
 
@@ -55,6 +59,9 @@ class LocalAuthenticator:
         self._pool = pool
         self._lockout = lockout
         self._zone = ZoneInfo(display_zone)
+        # Logins that do not exist go through the same failures and lockout, kept in memory, so
+        # that the lockout message does not tell an existing login from an unknown one.
+        self._unknown: OrderedDict[str, tuple[int, datetime | None]] = OrderedDict()
 
     async def authenticate(self, login: str, password: str) -> SignInResult:
         login = login.strip().lower()
@@ -75,7 +82,7 @@ class LocalAuthenticator:
         )
         if account is None:
             await asyncio.to_thread(verify_password, password, DECOY_HASH)
-            return wrong
+            return self._unknown_login_failed(login, now) or wrong
         locked_until = account["locked_until"]
         if locked_until is not None and locked_until > now:
             return self._locked(locked_until)
@@ -91,6 +98,19 @@ class LocalAuthenticator:
         role = Role(account["role"])
         uais = frozenset({account["uai"]}) if account["uai"] else frozenset()
         return SignInResult(Principal(subject=login, role=role, uais=uais))
+
+    def _unknown_login_failed(self, login: str, now: datetime) -> SignInResult | None:
+        failures, until = self._unknown.pop(login, (0, None))
+        if until is not None and until > now:
+            self._unknown[login] = (failures, until)
+            return self._locked(until)
+        failures, until = failures + 1, None
+        if failures >= self._lockout.max_failures:
+            failures, until = 0, now + timedelta(minutes=self._lockout.minutes)
+        self._unknown[login] = (failures, until)
+        while len(self._unknown) > UNKNOWN_LOGINS_KEPT:
+            self._unknown.popitem(last=False)
+        return self._locked(until) if until else None
 
     def _locked(self, until: datetime) -> SignInResult:
         local = until.astimezone(self._zone)
