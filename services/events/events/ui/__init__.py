@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from events.settings import EventsSettings
 from events.ui import (
+    pages_absence,
     pages_academie,
     pages_auth,
     pages_diffusion,
@@ -61,6 +62,7 @@ def install(app: FastAPI, settings: EventsSettings) -> None:
         pages_school,
         pages_eleves,
         pages_envoi,
+        pages_absence,
         pages_suivi,
         pages_academie,
     ):

@@ -93,6 +93,24 @@ def _moment(day: str, at: str, zone: ZoneInfo) -> datetime:
     return datetime.combine(date.fromisoformat(day), time.fromisoformat(at), tzinfo=zone)
 
 
+def absence_period(
+    form: dict[str, Any], zone: ZoneInfo, errors: dict[str, str]
+) -> tuple[datetime | None, datetime | None]:
+    """The "Du … à …" and "Au … à …" of an absence form; what is wrong goes to `errors`."""
+    starts_at = ends_at = None
+    try:
+        starts_at = _moment(form["start_date"], form["start_time"], zone)
+    except ValueError:
+        errors["start_date"] = "Début de l'absence invalide : saisir une date et une heure."
+    try:
+        ends_at = _moment(form["end_date"], form["end_time"], zone)
+    except ValueError:
+        errors["end_date"] = "Fin de l'absence invalide : saisir une date et une heure."
+    if starts_at and ends_at and ends_at < starts_at:
+        errors["end_date"] = "La fin de l'absence doit être après son début."
+    return starts_at, ends_at
+
+
 @router.post("/e/{uai}/saisie")
 async def entry_save(request: Request, uai: str) -> Response:
     async with school_page(request, uai) as (session, conn, school):
@@ -107,17 +125,7 @@ async def entry_save(request: Request, uai: str) -> Response:
             pupil = await directory.get_pupil(conn, school["uai"], UUID(form["pupil_id"]))
         except (ValueError, DomainError):
             errors["pupil_id"] = "Choisir l'élève absent."
-        starts_at = ends_at = None
-        try:
-            starts_at = _moment(form["start_date"], form["start_time"], zone)
-        except ValueError:
-            errors["start_date"] = "Début de l'absence invalide : saisir une date et une heure."
-        try:
-            ends_at = _moment(form["end_date"], form["end_time"], zone)
-        except ValueError:
-            errors["end_date"] = "Fin de l'absence invalide : saisir une date et une heure."
-        if starts_at and ends_at and ends_at < starts_at:
-            errors["end_date"] = "La fin de l'absence doit être après son début."
+        starts_at, ends_at = absence_period(form, zone, errors)
         absence = None
         if not errors:
             try:
@@ -165,7 +173,7 @@ async def entry_save(request: Request, uai: str) -> Response:
     )
 
 
-async def _absence_page(
+async def render_absence_page(
     request: Request,
     uai: str,
     absence_id: UUID,
@@ -174,6 +182,7 @@ async def _absence_page(
     action_id: str = "",
     transliterate: bool = False,
     errors: dict[str, str] | None = None,
+    justify: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
     async with school_page(request, uai) as (session, conn, school):
@@ -210,6 +219,13 @@ async def _absence_page(
             "chosen": chosen if chosen is not None else set(),
             "action_id": chosen_action,
             "errors": errors or {},
+            "justify": justify
+            or {
+                "reason": absence["reason"] or "",
+                "evidence": absence["evidence"] or "",
+                "reason_legitimate": absence["reason_legitimate"],
+            },
+            "pending_count": sum(h["state"] == "pending" for h in absence["history"]),
         },
         session=session,
         status_code=status_code,
@@ -218,7 +234,7 @@ async def _absence_page(
 
 @router.get("/e/{uai}/absences/{absence_id}")
 async def absence_page(request: Request, uai: str, absence_id: UUID) -> Response:
-    return await _absence_page(request, uai, absence_id)
+    return await render_absence_page(request, uai, absence_id)
 
 
 @router.post("/e/{uai}/absences/{absence_id}/sms")
@@ -258,7 +274,7 @@ async def absence_add_sms(request: Request, uai: str, absence_id: UUID) -> Respo
                 else:
                     errors["action_id"] = exc.message
     if errors or created is None:
-        return await _absence_page(
+        return await render_absence_page(
             request,
             uai,
             absence_id,
