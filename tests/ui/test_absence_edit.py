@@ -241,3 +241,30 @@ async def test_another_schools_user_can_neither_open_nor_delete_the_absence(
     assert refused.status_code == 403
     assert await pending_count(api) == 1
     await api.ok("GET", f"/api/v1/schools/{UAI}/absences/{seeded['absence']['id']}")
+
+
+async def test_sms_a_diffuser_links_each_sms_to_its_absence_to_justify_it(
+    ui: tuple[Api, Any], browser: Browser
+) -> None:
+    seeded, _sms_id = await absence_with_pending_sms(ui[0])
+    await browser.sign_in("cpe@a")
+    pending = await browser.get(f"/e/{UAI}/sms-a-diffuser")
+    assert f'<a href="{page_of(seeded)}">' in pending.text
+
+
+async def test_deleting_an_absence_whose_sms_left_says_nothing_will_be_cancelled(
+    ui: tuple[Api, Any], browser: Browser
+) -> None:
+    api, _app = ui
+    seeded, sms_id = await absence_with_pending_sms(api)
+    await api.ok("POST", f"/api/v1/schools/{UAI}/sms/diffuse", json={"ids": [sms_id]})
+    await browser.sign_in("cpe@a")
+    confirm = await browser.get(page_of(seeded) + "/supprimer")
+    assert "Aucun SMS n'attend la diffusion pour cette absence." in confirm.text
+    assert "1 SMS déjà diffusé(s) gardent leur suivi." in confirm.text
+    done = await browser.client.post(
+        page_of(seeded) + "/supprimer", data={"csrf_token": csrf_of(confirm)}
+    )
+    saisie = await browser.get(done.headers["location"])
+    assert "Absence de MARTIN Léa" in saisie.text and "supprimée." in saisie.text
+    assert "annulé(s)" not in saisie.text
