@@ -268,3 +268,20 @@ async def test_deleting_an_absence_whose_sms_left_says_nothing_will_be_cancelled
     saisie = await browser.get(done.headers["location"])
     assert "Absence de MARTIN Léa" in saisie.text and "supprimée." in saisie.text
     assert "annulé(s)" not in saisie.text
+
+
+async def test_a_justificatif_entered_in_the_edit_form_cancels_the_pending_sms_too(
+    ui: tuple[Api, Any], browser: Browser
+) -> None:
+    api, _app = ui
+    seeded, _sms_id = await absence_with_pending_sms(api)
+    await browser.sign_in("cpe@a")
+    edit = await browser.get(page_of(seeded) + "/modifier")
+    assert "1 SMS de cette absence attend(ent) la diffusion" in edit.text
+    saved = await browser.client.post(
+        page_of(seeded) + "/modifier",
+        data={"csrf_token": csrf_of(edit), **EDIT, "evidence": "Certificat médical"},
+    )
+    page = await browser.get(saved.headers["location"])
+    assert "Absence modifiée. 1 SMS à diffuser annulé(s)" in page.text
+    assert await pending_count(api) == 0

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from events.app import absences
-from events.domain.absences import clean_label
+from events.domain.absences import CANCELLED_JUSTIFIED, clean_label
 from events.domain.errors import DomainError
 from events.ui.common import school_page
 from events.ui.pages_envoi import absence_period, render_absence_page
@@ -32,14 +32,25 @@ EDIT_FIELDS = (
     "reason_legitimate",
 )
 JUSTIFY_FIELDS = ("reason", "evidence", "reason_legitimate")
+NOT_JUSTIFIED = (
+    "Pour justifier l'absence, saisir le justificatif reçu ou cocher « Motif légitime »."
+)
 
 
-def _pending_ids(absence: dict[str, Any]) -> set[Any]:
-    return {h["sms_id"] for h in absence["history"] if h["state"] == "pending"}
+def _pending_count(absence: dict[str, Any]) -> int:
+    return sum(h["state"] == "pending" for h in absence["history"])
 
 
-def _cancelled_among(absence: dict[str, Any], ids: set[Any]) -> int:
-    return sum(h["sms_id"] in ids and h["state"] == "cancelled" for h in absence["history"])
+def _cancelled_by_justification(absence: dict[str, Any]) -> int:
+    return sum(
+        h["state"] == "cancelled" and h["reason_code"] == CANCELLED_JUSTIFIED[0]
+        for h in absence["history"]
+    )
+
+
+def _newly_cancelled(before: dict[str, Any], after: dict[str, Any]) -> int:
+    """SMS this change cancelled, counting one added to the absence while the page was read."""
+    return _cancelled_by_justification(after) - _cancelled_by_justification(before)
 
 
 def _cancelled_message(count: int) -> str:
@@ -78,7 +89,7 @@ def _edit_context(
         "absence": absence,
         "form": form,
         "errors": errors,
-        "pending_count": len(_pending_ids(absence)),
+        "pending_count": _pending_count(absence),
     }
 
 
@@ -130,8 +141,7 @@ async def edit_save(request: Request, uai: str, absence_id: UUID) -> Response:
                 session=session,
                 status_code=422,
             )
-    cancelled = _cancelled_among(after, _pending_ids(before))
-    message = "Absence modifiée." + _cancelled_message(cancelled)
+    message = "Absence modifiée." + _cancelled_message(_newly_cancelled(before, after))
     return redirect(f"/e/{school['uai']}/absences/{absence_id}", message)
 
 
@@ -141,14 +151,8 @@ async def justify(request: Request, uai: str, absence_id: UUID) -> Response:
         values = await read_form(request, session, JUSTIFY_FIELDS)
         form: dict[str, Any] = {name: first(values, name) for name in JUSTIFY_FIELDS}
         form["reason_legitimate"] = bool(values.get("reason_legitimate"))
-        if clean_label(form["evidence"]) is None and not form["reason_legitimate"]:
-            error = (
-                "Pour justifier l'absence, saisir le justificatif reçu "
-                "ou cocher « Motif légitime »."
-            )
-            after = None
-        else:
-            error = ""
+        justified = clean_label(form["evidence"]) is not None or form["reason_legitimate"]
+        if justified:
             before = await absences.get_absence(conn, school["uai"], absence_id)
             after = await absences.edit_absence(
                 conn,
@@ -162,18 +166,18 @@ async def justify(request: Request, uai: str, absence_id: UUID) -> Response:
                 actor=session.principal.subject,
                 now=datetime.now(UTC),
             )
-    if after is None:
+    if not justified:
         return await render_absence_page(
             request,
             uai,
             absence_id,
-            errors={"evidence": error},
+            errors={"evidence": NOT_JUSTIFIED},
             justify=form,
             status_code=422,
         )
-    cancelled = _cancelled_among(after, _pending_ids(before))
     message = "Absence justifiée." + (
-        _cancelled_message(cancelled) or " Aucun SMS n'était en attente de diffusion."
+        _cancelled_message(_newly_cancelled(before, after))
+        or " Aucun SMS n'était en attente de diffusion."
     )
     return redirect(f"/e/{school['uai']}/absences/{absence_id}", message)
 
@@ -189,7 +193,7 @@ async def delete_confirm(request: Request, uai: str, absence_id: UUID) -> Respon
             "title": "Supprimer l'absence",
             "school": school,
             "absence": absence,
-            "pending_count": len(_pending_ids(absence)),
+            "pending_count": _pending_count(absence),
             "sent_count": sum(
                 h["state"] not in ("pending", "cancelled", "deleted") for h in absence["history"]
             ),
