@@ -56,6 +56,8 @@ async def test_in_progress_tab_lists_queued_in_transit_to_check_and_sent_without
         "label": "Enregistrement(s) 1 à 4, sur 4 trouvé(s)",
     }
     by_id = {UUID(i["sms_id"]): i for i in body["items"]}
+    absence_id = by_id[s.in_transit].pop("absence_id")
+    assert absence_id is not None and UUID(absence_id)
     assert by_id[s.in_transit] == {
         "sms_id": str(s.in_transit),
         "action": "SMS",

@@ -19,7 +19,7 @@ from shared.db.types import Connection
 from shared.states import SmsState
 
 _LISTED = """
-    sms_id, action_label, pupil_name, division, event_label, recipient_role, state, reason_code,
+    sms_id, absence_id, action_label, pupil_name, division, event_label, recipient_role, state, reason_code,
     reason_message, provider_message_id, state_changed_at, time_zone, diffused_at
 """
 
@@ -27,6 +27,7 @@ _LISTED = """
 def _listed(r: Mapping[str, Any]) -> ListedSms:
     return ListedSms(
         sms_id=r["sms_id"],
+        absence_id=r["absence_id"],
         action_label=r["action_label"],
         pupil_name=r["pupil_name"],
         division=r["division"],

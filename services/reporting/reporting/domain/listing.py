@@ -46,6 +46,7 @@ class ListedSms:
     """One line of a list, as read from the read model."""
 
     sms_id: UUID
+    absence_id: UUID | None
     action_label: str
     pupil_name: str
     division: str | None

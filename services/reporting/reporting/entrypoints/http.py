@@ -107,6 +107,7 @@ class Pagination(BaseModel):
 
 class SmsItem(BaseModel):
     sms_id: UUID
+    absence_id: UUID | None  # events' absence, for a link to its "Historique des actions"
     action: str
     pupil_name: str
     division: str | None
@@ -162,6 +163,7 @@ async def list_sms(
         items=[
             SmsItem(
                 sms_id=s.sms_id,
+                absence_id=s.absence_id,
                 action=s.action_label,
                 pupil_name=s.pupil_name,
                 division=s.division,
