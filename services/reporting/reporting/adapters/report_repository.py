@@ -19,8 +19,8 @@ from shared.db.types import Connection
 from shared.states import SmsState
 
 _LISTED = """
-    sms_id, absence_id, action_label, pupil_name, division, event_label, recipient_role, state, reason_code,
-    reason_message, provider_message_id, state_changed_at, time_zone, diffused_at
+    sms_id, absence_id, action_label, pupil_name, division, event_label, recipient_role, state,
+    reason_code, reason_message, provider_message_id, state_changed_at, time_zone, diffused_at
 """
 
 
