@@ -106,7 +106,11 @@ async def sign_in(page: Any, base: str, login: str) -> None:
 
 async def sign_in_with_the_keyboard(page: Any, base: str, login: str) -> None:
     """The sign-in form used without a mouse: the login field has the focus, Tab, Enter."""
+    from playwright.async_api import expect
+
     await page.goto(f"{base}/connexion")
+    # The page puts the focus on the login field itself; type only once it has.
+    await expect(page.get_by_label("Identifiant")).to_be_focused()
     await page.keyboard.type(login)
     await page.keyboard.press("Tab")
     await page.keyboard.type(PASSWORDS[login])
