@@ -176,9 +176,18 @@ class ServiceRuntime:
         finally:
             for task in self._tasks:
                 task.cancel()
-            for task in self._tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            if self._tasks:
+                # Bounded too: a loop stuck in a client that ignores cancellation (a Kafka
+                # metadata retry) must not keep the process from stopping.
+                done, stuck = await asyncio.wait(self._tasks, timeout=SHUTDOWN_STEP_TIMEOUT_S)
+                for task in done:
+                    if not task.cancelled() and task.exception() is not None:
+                        log.warning(
+                            "a background task ended with an error",
+                            extra={"task": task.get_name()},
+                        )
+                for task in stuck:
+                    log.warning("a background task did not stop", extra={"task": task.get_name()})
             for close in reversed(resources.on_shutdown):
                 # Bounded: a client that cannot close (a broker gone away mid-request) must not
                 # keep the process from stopping.

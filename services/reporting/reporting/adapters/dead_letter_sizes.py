@@ -78,7 +78,7 @@ class DeadLetterSizes:
 
     async def sizes(self) -> dict[str, int]:
         """Logical DLQ topic → messages it holds (topics missing on the broker are left out)."""
-        await self._start()
+        await asyncio.wait_for(self._start(), self._timeout)
         await asyncio.wait_for(self._assign(), self._timeout)
         if not self._partitions:
             return {}
